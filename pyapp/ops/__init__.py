@@ -1,0 +1,14 @@
+"""Op table: every TF op pyapp can run, with attribute parsing, shape inference and a numpy kernel."""
+
+from . import array, conv, elementwise, image, matmul, pooling, reduce  # noqa: F401  (they fill OPS)
+from .registry import OPS, Info, Op
+
+# Graph-level ops the executor handles itself: no kernel, never run.
+STRUCTURAL = frozenset({"Const", "Placeholder", "NoOp"})
+
+
+def supported_ops() -> set[str]:
+    return set(OPS) | STRUCTURAL
+
+
+__all__ = ["OPS", "Info", "Op", "STRUCTURAL", "supported_ops"]

@@ -1,0 +1,41 @@
+"""Reading a model from local files: model.json, then its shards. The decoding itself is pure
+(parse.py, weights.py) so the browser, which fetches asynchronously, reuses it unchanged."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from pyapp.errors import WeightsError
+from pyapp.model.parse import parse_model_json
+from pyapp.model.spec import ModelSpec
+from pyapp.model.weights import check_weights_referenced, decode_weights
+
+
+class Fetcher(Protocol):
+    def fetch(self, path: str) -> bytes:
+        """The bytes at `path`, relative to model.json's folder (or absolute)."""
+
+
+class FileFetcher:
+    def __init__(self, base_dir: str | Path, model: str | None = None):
+        self.base_dir, self.model = Path(base_dir), model or str(base_dir)
+
+    def fetch(self, path: str) -> bytes:
+        full = self.base_dir / path
+        try:
+            return full.read_bytes()
+        except OSError as e:
+            raise WeightsError(f"{self.model}: cannot read {path!r} ({full}): {e.strerror}") from None
+
+
+def load_model_spec(source: str | Path, fetcher: Fetcher | None = None) -> tuple[ModelSpec, dict[str, np.ndarray]]:
+    """model.json at `source`, then every shard it lists, through `fetcher` (files by default)."""
+    source = str(source)
+    fetcher = fetcher or FileFetcher(Path(source).parent, model=source)
+    spec = parse_model_json(fetcher.fetch(Path(source).name), source)
+    weights = decode_weights(spec, {path: fetcher.fetch(path) for path in spec.shard_paths()})
+    check_weights_referenced(spec, weights)
+    return spec, weights

@@ -28,7 +28,8 @@ class FileFetcher:
         try:
             return full.read_bytes()
         except OSError as e:
-            raise WeightsError(f"{self.model}: cannot read {path!r} ({full}): {e.strerror}") from None
+            needed_by = f" (needed by {self.model})" if str(full) != self.model else ""
+            raise WeightsError(f"cannot read {full}: {e.strerror}{needed_by}") from None
 
 
 def load_model_spec(source: str | Path, fetcher: Fetcher | None = None) -> tuple[ModelSpec, dict[str, np.ndarray]]:

@@ -35,12 +35,12 @@ def test_shards_are_read_relative_to_model_json(tmp_path):
 
 def test_missing_shard_file_names_path_and_model(tmp_path):
     path = write_model(tmp_path, graph_model(paths=("gone.bin",)), {})
-    with pytest.raises(WeightsError, match=re.escape(f"{path}: cannot read 'gone.bin' ({tmp_path / 'gone.bin'}): No such file")):
+    with pytest.raises(WeightsError, match=re.escape(f"cannot read {tmp_path / 'gone.bin'}: No such file or directory (needed by {path})")):
         load_model_spec(path)
 
 
 def test_missing_model_json(tmp_path):
-    with pytest.raises(WeightsError, match=re.escape(f"{tmp_path / 'model.json'}: cannot read 'model.json'")):
+    with pytest.raises(WeightsError, match=re.escape(f"cannot read {tmp_path / 'model.json'}: No such file or directory") + "$"):
         load_model_spec(tmp_path / "model.json")
 
 

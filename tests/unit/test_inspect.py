@@ -1,0 +1,57 @@
+import json
+
+import pytest
+from modelfiles import MODELS, W_BYTES, graph_model, node, placeholder, write_model
+
+from pyapp.inspect import format_inspect, inspect_model, main
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_real_models(assets_dir, name):
+    path = assets_dir / "models" / name / "model.json"
+    report = inspect_model(path)
+    shard_size = path.with_name(f"{name}.bin").stat().st_size
+    assert report["weight_bytes"] == shard_size == sum(report["bytes_by_dtype"].values())
+    assert report["groups"] == [{"weights": report["weights"], "expected_bytes": shard_size, "ok": True,
+                                 "shards": [{"path": f"{name}.bin", "bytes_on_disk": shard_size}], "bytes_on_disk": shard_size}]
+    assert sum(report["ops"].values()) == report["nodes"] and report["unsupported_ops"] == []
+    text = format_inspect(report)
+    assert f"{report['nodes']} nodes" in text and f"{name}.bin  {shard_size:,} bytes" in text and "all supported" in text
+
+
+def test_selfie_report(assets_dir):
+    report = inspect_model(assets_dir / "models/selfie/model.json")
+    assert report["inputs"] == [{"name": "input_1", "dtype": "float32", "shape": [1, 256, 256, 3]}]
+    assert report["ops"]["Conv2D"] == 43 and report["parameters"] == 106_433
+    assert report["bytes_by_quantization"] == {"float16": 212_846, "none": 40}
+    lines = format_inspect(report).splitlines()
+    assert "inputs     input_1  float32  [1, 256, 256, 3]" in lines
+    assert "quantized  float16  212,846 bytes" in lines
+
+
+def test_unknown_dims_unsupported_ops_and_missing_shards(tmp_path):
+    nodes = [placeholder("x", (-1, 2)), node("w", "Const"), node("y", "NoSuchOp", "x", "w")]
+    path = write_model(tmp_path, graph_model(nodes=nodes, paths=("a.bin", "b.bin")), {"a.bin": W_BYTES[:3]})
+    report = inspect_model(path)
+    assert report["unsupported_ops"] == ["NoSuchOp"]
+    assert report["outputs"] == [{"name": "y", "dtype": "float32", "shape": None}]
+    assert report["groups"][0]["ok"] is False and report["groups"][0]["shards"][1] == {"path": "b.bin", "bytes_on_disk": None}
+    text = format_inspect(report)
+    for line in ("inputs     x  float32  [?, 2]", "outputs    y  float32  unknown rank",
+                 "graph      3 nodes, 3 op types, UNSUPPORTED: NoSuchOp", "           NoSuchOp     1  unsupported",
+                 "           b.bin  missing", "           group 0: 3 bytes on disk, 8 expected"):
+        assert line in text.splitlines(), line
+
+
+def test_main_prints_json_and_text(assets_dir, capsys):
+    path = str(assets_dir / "models/emotion/model.json")
+    assert main([path, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == inspect_model(path)
+    assert main([path]) == 0
+    assert capsys.readouterr().out == format_inspect(inspect_model(path)) + "\n"
+
+
+def test_main_reports_a_bad_model(tmp_path, capsys):
+    (tmp_path / "model.json").write_text("{ nope")
+    assert main([str(tmp_path / "model.json")]) == 1
+    assert capsys.readouterr().err.startswith(f"pyapp inspect: {tmp_path / 'model.json'}: not valid JSON: Expecting property name")

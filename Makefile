@@ -1,0 +1,46 @@
+# The two commands: `make run` (set up, then serve the demo) and `make test` (set up, then test).
+# Every step is cached: a second run does no network work.
+PYTHON ?= python3
+HOST ?= 127.0.0.1
+PORT ?= 8000
+VENV := .venv
+BIN := $(VENV)/bin
+WHEEL := dist/pyapp-$(shell sed -n 's/^__version__ = "\(.*\)"/\1/p' pyapp/__init__.py)-py3-none-any.whl
+PYAPP_SOURCES := $(shell find pyapp -name '*.py') pyproject.toml
+
+.PHONY: run test test-unit test-e2e setup assets wheel browser clean
+
+run: setup
+	$(BIN)/pyapp serve --host $(HOST) --port $(PORT)
+
+test: setup browser
+	$(BIN)/python -m pytest -ra
+
+test-unit: setup
+	$(BIN)/python -m pytest -ra tests/unit
+
+test-e2e: setup browser
+	$(BIN)/python -m pytest -ra tests/e2e
+
+setup: $(VENV)/.installed assets $(WHEEL)
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip setuptools wheel
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
+	touch $@
+
+assets: $(VENV)/.installed
+	$(BIN)/pyapp setup
+
+# Pure-Python wheel for micropip in Pyodide; no build isolation, so it builds offline.
+$(WHEEL): $(VENV)/.installed $(PYAPP_SOURCES)
+	rm -rf build dist/pyapp-*.whl
+	$(BIN)/python -m pip wheel --quiet --no-deps --no-build-isolation -w dist .
+
+# Debian's Chromium drives the browser tests (Playwright's own browser download does not work here).
+browser:
+	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
+
+clean:
+	rm -rf build dist

@@ -1,0 +1,42 @@
+"""WebGL2 contexts on an OffscreenCanvas, from Python in the worker."""
+
+from __future__ import annotations
+
+import js
+from pyodide.ffi import to_js
+
+from ..errors import PyappError
+
+
+class WebGLUnavailable(PyappError):
+    """This browser (or worker) cannot give a WebGL2 context."""
+
+
+def create_context(width: int = 1, height: int = 1, **attributes):
+    """A WebGL2 context on a fresh OffscreenCanvas; WebGLUnavailable explains why not."""
+    if not hasattr(js, "OffscreenCanvas"):
+        raise WebGLUnavailable("OffscreenCanvas is not available in this worker")
+    canvas = js.OffscreenCanvas.new(width, height)
+    options = {"antialias": False, "depth": False, "stencil": False, "alpha": True,
+               "premultipliedAlpha": False, "preserveDrawingBuffer": False, **attributes}
+    gl = canvas.getContext("webgl2", to_js(options, dict_converter=js.Object.fromEntries))
+    if gl is None:
+        raise WebGLUnavailable("WebGL2 is not available (getContext('webgl2') returned null)")
+    return gl
+
+
+def context_info(gl) -> dict:
+    """Renderer, limits and extensions, as the page and the backend chooser want them."""
+    renderer, vendor = gl.getParameter(gl.RENDERER), gl.getParameter(gl.VENDOR)
+    debug = gl.getExtension("WEBGL_debug_renderer_info")
+    if debug is not None:
+        renderer = gl.getParameter(debug.UNMASKED_RENDERER_WEBGL)
+        vendor = gl.getParameter(debug.UNMASKED_VENDOR_WEBGL)
+    return {
+        "version": gl.getParameter(gl.VERSION),
+        "shading_language": gl.getParameter(gl.SHADING_LANGUAGE_VERSION),
+        "vendor": vendor,
+        "renderer": renderer,
+        "max_texture_size": gl.getParameter(gl.MAX_TEXTURE_SIZE),
+        "extensions": sorted(gl.getSupportedExtensions().to_py()),
+    }

@@ -1,0 +1,63 @@
+// Boots Pyodide, loads numpy, installs the pyapp wheel, then hands every request to Python.
+// Glue only: each stage is timed and reported; any failure names its stage.
+import { BOOT, EVENT, REQUEST, RESPONSE } from "./protocol.js";
+
+const post = (msg) => self.postMessage(msg);
+const event = (type, fields) => post({ kind: EVENT, type, ...fields });
+
+async function stage(name, work) {
+  event("stage", { stage: name, state: "start" });
+  const t0 = performance.now();
+  try {
+    const result = await work();
+    event("stage", { stage: name, state: "done", ms: performance.now() - t0 });
+    return result;
+  } catch (err) {
+    const message = err && err.message ? err.message : String(err);
+    throw Object.assign(new Error(message), { stage: name });
+  }
+}
+
+async function boot(config) {
+  const origin = self.location.origin;
+  const indexURL = new URL(config.pyodide, origin).href;
+  const { loadPyodide } = await stage("runtime-script", () => import(indexURL + "pyodide.mjs").catch((err) => {
+    throw new Error(`cannot load ${indexURL}pyodide.mjs (${err.message})`);
+  }));
+  const pyodide = await stage("runtime", () => loadPyodide({ indexURL }));
+  await stage("numpy", () => loadPackageStrict(pyodide, ["numpy", "micropip"]));
+  if (!config.wheel) throw Object.assign(new Error("the server has no pyapp wheel to offer (run `make run` to build it)"), { stage: "pyapp" });
+  const wheelURL = new URL(config.wheel, origin).href;
+  await stage("pyapp", async () => {
+    const micropip = pyodide.pyimport("micropip");
+    try {
+      await micropip.install(wheelURL);
+    } catch (err) {
+      throw new Error(`cannot install ${wheelURL}: ${lastLine(err.message)}`);
+    }
+  });
+  const worker = await stage("import", () => pyodide.pyimport("pyapp.browser.worker"));
+  // From here on Python answers: it posts responses and events itself.
+  self.onmessage = (ev) => {
+    if (ev.data.kind === REQUEST) worker.on_request(ev.data);
+  };
+  event("ready", { info: worker.info().toJs({ dict_converter: Object.fromEntries }) });
+}
+
+// loadPackage reports failures through its error callback and resolves anyway; make them fatal.
+async function loadPackageStrict(pyodide, names) {
+  const errors = [];
+  await pyodide.loadPackage(names, { messageCallback: () => {}, errorCallback: (m) => errors.push(m) });
+  if (errors.length) throw new Error(errors.join("; "));
+}
+
+const lastLine = (text) => text.trim().split("\n").filter(Boolean).pop();
+
+self.onmessage = (ev) => {
+  const msg = ev.data;
+  if (msg.kind === BOOT) {
+    boot(msg.config).catch((err) => event("error", { stage: err.stage || "boot", message: err.message }));
+  } else if (msg.kind === REQUEST) {
+    post({ kind: RESPONSE, id: msg.id, ok: false, error: "the runtime is still booting" });
+  }
+};

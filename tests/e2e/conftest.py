@@ -1,0 +1,76 @@
+"""Browser tests: Debian's Chromium driven by pytest-playwright against the real server."""
+
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+# Flags from shared/NOTES-browser.md: a quiet, offline browser with software WebGL2 and a fake camera.
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run", "--disable-quic", "--disable-default-apps",
+    "--no-default-browser-check", "--disable-domain-reliability",
+    "--use-angle=swiftshader", "--enable-unsafe-swiftshader", "--ignore-gpu-blocklist",
+    "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+]
+BOOT_TIMEOUT_MS = 120_000
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if Path(item.fspath).is_relative_to(Path(__file__).parent):
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium")
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def server_url(assets_dir):
+    """`pyapp serve` on a free port for the whole session."""
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "pyapp", "serve", "--port", str(port),
+                             "--log-level", "warning"])
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urllib.request.urlopen(url + "/api/config", timeout=1).read()
+            break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                pytest.fail("the server did not start")
+            time.sleep(0.1)
+    yield url
+    proc.terminate()
+    proc.wait(10)
+
+
+def wait_for_state(page, timeout=BOOT_TIMEOUT_MS) -> str:
+    """Block until the page's runtime is ready or has failed; returns the final state."""
+    page.wait_for_function("['ready', 'error'].includes(window.pyappState)", timeout=timeout)
+    return page.evaluate("window.pyappState")
+
+
+@pytest.fixture
+def ready_page(page, server_url):
+    page.goto(server_url + "/")
+    state = wait_for_state(page)
+    assert state == "ready", page.locator("#error").text_content()
+    return page

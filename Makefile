@@ -13,8 +13,10 @@ PYAPP_SOURCES := $(shell find pyapp -name '*.py') pyproject.toml
 run: setup
 	$(BIN)/pyapp serve --host $(HOST) --port $(PORT)
 
+# pytest exits 5 when it collected nothing: say so plainly instead of a bare make error.
 test: setup browser
-	$(BIN)/python -m pytest -ra
+	$(BIN)/python -m pytest -ra; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests"; fi; exit $$rc
 
 test-unit: setup
 	$(BIN)/python -m pytest -ra tests/unit

@@ -24,7 +24,7 @@ async function boot(config) {
   const { loadPyodide } = await stage("runtime-script", () => import(indexURL + "pyodide.mjs").catch((err) => {
     throw new Error(`cannot load ${indexURL}pyodide.mjs (${err.message})`);
   }));
-  const pyodide = await stage("runtime", () => loadPyodide({ indexURL }));
+  const pyodide = await stage("runtime", () => failOnWasmWarning(() => loadPyodide({ indexURL })));
   await stage("numpy", () => loadPackageStrict(pyodide, ["numpy", "micropip"]));
   if (!config.wheel) throw Object.assign(new Error("the server has no pyapp wheel to offer (run `make run` to build it)"), { stage: "pyapp" });
   const wheelURL = new URL(config.wheel, origin).href;
@@ -42,6 +42,29 @@ async function boot(config) {
     if (ev.data.kind === REQUEST) worker.on_request(ev.data);
   };
   event("ready", { info: worker.info().toJs({ dict_converter: Object.fromEntries }) });
+}
+
+// When pyodide.asm.wasm is missing or broken, Pyodide only warns ("wasm instantiation failed!",
+// then the reason) and never settles; turn that warning into the stage's failure.
+async function failOnWasmWarning(work) {
+  const original = console.warn;
+  let fail;
+  const failed = new Promise((_, reject) => { fail = reject; });
+  let failing = false;
+  console.warn = (...args) => {
+    original(...args);
+    const text = args.map(String).join(" ");
+    if (failing) fail(new Error(`pyodide.asm.wasm could not be instantiated: ${text}`));
+    if (text.includes("wasm instantiation failed")) {
+      failing = true;
+      setTimeout(() => fail(new Error("pyodide.asm.wasm could not be instantiated")), 100);
+    }
+  };
+  try {
+    return await Promise.race([work(), failed]);
+  } finally {
+    console.warn = original;
+  }
 }
 
 // loadPackage reports failures through its error callback and resolves anyway; make them fatal.

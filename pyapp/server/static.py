@@ -16,8 +16,8 @@ from starlette.types import Receive, Scope, Send
 
 MIME_TYPES = {
     ".wasm": "application/wasm",
-    ".mjs": "text/javascript",
-    ".js": "text/javascript",
+    ".mjs": "text/javascript; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
     ".json": "application/json",
     ".map": "application/json",
     ".bin": "application/octet-stream",

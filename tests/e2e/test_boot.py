@@ -58,4 +58,5 @@ def test_missing_pyodide_wasm_shows_error(page, server_url):
     page.route("**/pyodide.asm.wasm", lambda route: route.fulfill(status=404, body="gone"))
     page.goto(server_url + "/")
     assert wait_for_state(page) == "error"
-    assert "runtime" in page.locator("#error").text_content()
+    error = page.locator("#error").text_content()
+    assert error.startswith("runtime:") and "pyodide.asm.wasm" in error

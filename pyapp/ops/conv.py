@@ -13,7 +13,7 @@ import numpy as np
 
 from .elementwise import fused_epilogue
 from .registry import Info, const_value, register
-from .window import Window, parse_window, taps, windows
+from .window import Window, pad_hw, parse_window, windows
 
 
 @dataclass(frozen=True)
@@ -59,14 +59,33 @@ def depthwise_conv2d(a: Conv, x: np.ndarray, w: np.ndarray, *args: np.ndarray) -
     kh, kw, c, m = w.shape
     if m != 1:  # channel multiplier: output channel c*m + k reads input channel c
         x, w = np.repeat(x, m, axis=3), w.reshape(kh, kw, 1, c * m)
-    w = w.reshape(kh, kw, c * m)
+    c *= m
+    w = w.reshape(kh, kw, c)
+    win = a.window
+    ho, pt, pb = win.axis(x.shape[1], kh, 0)
+    wo, pl, pr = win.axis(x.shape[2], kw, 1)
+    xp = pad_hw(x, pt, pb, pl, pr)
+    (sh, sw), (dh, dw) = win.strides, win.dilations
+    n = x.shape[0]
+    # Strided taps are split into stride phases (one contiguous copy each) so that every tap is a
+    # plain slice whose (W, C) axes merge into one long contiguous row: numpy's inner loop then
+    # runs over wo*c floats with a tiled weight row instead of over c floats at a time.
+    phases: dict[tuple[int, int], np.ndarray] = {}
     y = tmp = None
-    for i, j, tap in taps(x, a.window, kh, kw):
-        if y is None:
-            y = tap * w[i, j]
-            tmp = np.empty_like(y)
-        else:
-            y += np.multiply(tap, w[i, j], out=tmp)
+    for i in range(kh):
+        for j in range(kw):
+            key = (i * dh % sh, j * dw % sw)
+            if key not in phases:
+                phases[key] = xp if (sh, sw) == (1, 1) else np.ascontiguousarray(xp[:, key[0] :: sh, key[1] :: sw])
+            r, q = i * dh // sh, j * dw // sw
+            tap = phases[key][:, r : r + ho, q : q + wo].reshape(n, ho, wo * c)
+            weight = np.tile(w[i, j], wo)
+            if y is None:
+                y = tap * weight
+                tmp = np.empty_like(y)
+            else:
+                y += np.multiply(tap, weight, out=tmp)
+    y = y.reshape(n, ho, wo, c)
     return a.epilogue(y, args) if a.epilogue else y
 
 

@@ -70,11 +70,3 @@ def windows(x: np.ndarray, win: Window, kh: int, kw: int, pad_value: float = 0.0
     return np.lib.stride_tricks.as_strided(
         xp, (xp.shape[0], ho, wo, kh, kw, xp.shape[3]), (sn, sy * sh, sx * sw, sy * dh, sx * dw, sc), writeable=False
     )
-
-
-def taps(x: np.ndarray, win: Window, kh: int, kw: int, pad_value: float = 0.0):
-    """Yield (i, j, view (N, Ho, Wo, C)) for each kernel tap: the input pixels tap (i, j) reads."""
-    view = windows(x, win, kh, kw, pad_value)
-    for i in range(kh):
-        for j in range(kw):
-            yield i, j, view[:, :, :, i, j, :]

@@ -10,6 +10,7 @@ import numpy as np
 
 from ..errors import ModelFormatError
 from ..ops import OPS, STRUCTURAL
+from .fuse import fuse_conv_epilogue
 from .ir import Graph, Node, Ref
 from .plan import topo_order
 
@@ -61,7 +62,7 @@ def remove_dead(graph: Graph) -> Graph:
     )
 
 
-PIPELINE: tuple[Pass, ...] = (strip_identity, fold_constants, remove_dead)
+PIPELINE: tuple[Pass, ...] = (strip_identity, fold_constants, fuse_conv_epilogue, remove_dead)
 
 
 def optimize(graph: Graph, passes: Sequence[Pass] = PIPELINE) -> Graph:

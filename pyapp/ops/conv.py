@@ -12,6 +12,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .elementwise import fused_epilogue
+from .gemm import gemm
 from .registry import Info, const_value, register
 from .window import Window, pad_hw, parse_window, windows
 
@@ -46,11 +47,11 @@ def conv2d(a: Conv, x: np.ndarray, w: np.ndarray, *args: np.ndarray) -> np.ndarr
     kh, kw, ci, co = w.shape
     win = a.window
     if kh == kw == 1 and win.strides == (1, 1) and win.padding != "EXPLICIT":
-        y = x.reshape(-1, ci) @ w.reshape(ci, co)
+        y = gemm(x.reshape(-1, ci), w.reshape(ci, co))
         y = y.reshape(*x.shape[:3], co)
     else:
         cols = windows(x, win, kh, kw)
-        y = cols.reshape(-1, kh * kw * ci) @ w.reshape(kh * kw * ci, co)
+        y = gemm(cols.reshape(-1, kh * kw * ci), w.reshape(kh * kw * ci, co))
         y = y.reshape(*cols.shape[:3], co)
     return a.epilogue(y, args) if a.epilogue else y
 
@@ -113,7 +114,7 @@ def conv2d_backprop_input(a: Conv, sizes: np.ndarray, w: np.ndarray, dy: np.ndar
     if dy.shape[1:3] != (ho, wo):
         raise ValueError(f"out_backprop is {dy.shape[1:3]}, input_sizes {h}x{wd} give {(ho, wo)}")
     (sh, sw), (dh, dw) = win.strides, win.dilations
-    cols = (dy.reshape(-1, co) @ w.reshape(kh * kw * ci, co).T).reshape(n, ho, wo, kh, kw, ci)
+    cols = gemm(dy.reshape(-1, co), w.reshape(kh * kw * ci, co).T).reshape(n, ho, wo, kh, kw, ci)
     buf = np.zeros((n, max(h + pt + pb, (ho - 1) * sh + (kh - 1) * dh + 1), max(wd + pl + pr, (wo - 1) * sw + (kw - 1) * dw + 1), ci), dy.dtype)
     for i in range(kh):
         for j in range(kw):

@@ -8,6 +8,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .elementwise import fused_epilogue
+from .gemm import gemm
 from .registry import Info, broadcast, register
 
 
@@ -38,7 +39,8 @@ def matmul_infer(a: MatMul, x: Info, y: Info, *args: Info) -> list[Info]:
 
 @register("MatMul", infer=matmul_infer, parse=parse_matmul)
 def matmul(a: MatMul, x: np.ndarray, y: np.ndarray, *args: np.ndarray) -> np.ndarray:
-    out = np.matmul(np.swapaxes(x, -1, -2) if a.transpose_a else x, np.swapaxes(y, -1, -2) if a.transpose_b else y)
+    x, y = (np.swapaxes(x, -1, -2) if a.transpose_a else x), (np.swapaxes(y, -1, -2) if a.transpose_b else y)
+    out = gemm(x, y) if x.ndim == y.ndim == 2 else np.matmul(x, y)
     return a.epilogue(out, args) if a.epilogue else out
 
 

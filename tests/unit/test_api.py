@@ -101,4 +101,5 @@ def test_unknown_backend():
 def test_summary(models):
     text = models["selfie"].summary()
     assert "input_1" in text and "(1, 256, 256, 3)" in text and "activation_10" in text
-    assert "Conv2D 43" in text and "224 to run after graph passes" in text
+    # 43 Conv2D + 11 depthwise, each with its bias Add (and Relu / Sigmoid when there is one), fused
+    assert "_FusedConv2D 42" in text and "FusedDepthwiseConv2dNative 11" in text and "139 to run after graph passes" in text

@@ -26,7 +26,10 @@ def load_backend(name: str):
     runner.run(feeds: {input name: array}) -> {output name: array})."""
     if name not in BACKENDS:
         raise PyappError(f"unknown backend {name!r}: choose one of {', '.join(BACKENDS)}")
-    return importlib.import_module(BACKENDS[name])
+    try:
+        return importlib.import_module(BACKENDS[name])
+    except ImportError as e:
+        raise PyappError(f"backend {name!r} cannot run here: {e}") from e
 
 
 def accepts(want: str, got: np.dtype) -> bool:

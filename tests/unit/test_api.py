@@ -3,7 +3,7 @@ import pytest
 from PIL import Image
 from specs import node, spec
 
-from pyapp.api import GraphModel, load_graph_model
+from pyapp.api import BACKENDS, GraphModel, load_graph_model
 from pyapp.errors import InputError, PyappError
 
 MODELS = ("selfie", "meet", "blazeface", "posenet", "movenet-lightning", "emotion", "mobilefacenet")
@@ -93,9 +93,12 @@ def test_multi_input_models_take_dicts():
         model.predict(np.zeros(2))
 
 
-def test_unknown_backend():
+def test_unknown_or_unavailable_backend(monkeypatch):
     with pytest.raises(PyappError, match="unknown backend 'metal'"):
         GraphModel.from_spec(spec([node("r", "Relu", "x")]), {}, backend="metal")
+    monkeypatch.setitem(BACKENDS, "gpu", "pyapp.backends.no_such_module")
+    with pytest.raises(PyappError, match="backend 'gpu' cannot run here: No module named 'pyapp.backends.no_such_module'"):
+        GraphModel.from_spec(spec([node("r", "Relu", "x")]), {}, backend="gpu")
 
 
 def test_summary(models):

@@ -51,11 +51,12 @@ def real_pixel_counts(a: Pool, h: int, w: int) -> np.ndarray:
 
 @register("AvgPool", infer=pool_infer, parse=parse_pool)
 def avg_pool(a: Pool, x: np.ndarray) -> np.ndarray:
+    # sums in float64, as TF.js's CPU backend does: selfie's 128x128 global pools drift by 1e-5 otherwise
     t = tiles(a, x)
     if t is not None:
-        return t.mean(axis=(2, 4), dtype=np.float32)
-    total = windows(x, a.window, *a.ksize).sum(axis=(3, 4), dtype=np.float32)
-    return total / real_pixel_counts(a, x.shape[1], x.shape[2])
+        return t.mean(axis=(2, 4), dtype=np.float64).astype(x.dtype)
+    total = windows(x, a.window, *a.ksize).sum(axis=(3, 4), dtype=np.float64)
+    return (total / real_pixel_counts(a, x.shape[1], x.shape[2])).astype(x.dtype)
 
 
 @register("MaxPool", infer=pool_infer, parse=parse_pool)

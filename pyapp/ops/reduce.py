@@ -17,16 +17,19 @@ def reduce_infer(keep_dims: bool, x: Info, axes: Info) -> list[Info]:
     return [Info(shape, x.dtype)]
 
 
-def reduction(fn: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
+def reduction(fn: Callable[..., np.ndarray], wide: bool) -> Callable[..., np.ndarray]:
+    """wide: accumulate float32 in float64 (as TF.js's CPU backend does in JS numbers), then round."""
+
     def kernel(keep_dims: bool, x: np.ndarray, axes: np.ndarray) -> np.ndarray:
-        out = fn(x, axis=normalize_axes(axes, x.ndim) if x.ndim else None, keepdims=keep_dims)
+        acc = {"dtype": np.float64} if wide and x.dtype == np.float32 else {}
+        out = fn(x, axis=normalize_axes(axes, x.ndim) if x.ndim else None, keepdims=keep_dims, **acc)
         return np.asarray(out, dtype=x.dtype)
 
     return kernel
 
 
-for _name, _fn in {"Mean": np.mean, "Sum": np.sum, "Max": np.max, "Min": np.min, "Prod": np.prod}.items():
-    register(_name, infer=reduce_infer, parse=lambda attrs: bool(attrs.get("keep_dims", False)))(reduction(_fn))
+for _name, _fn, _wide in (("Mean", np.mean, True), ("Sum", np.sum, True), ("Prod", np.prod, True), ("Max", np.max, False), ("Min", np.min, False)):
+    register(_name, infer=reduce_infer, parse=lambda attrs: bool(attrs.get("keep_dims", False)))(reduction(_fn, _wide))
 
 
 def arg_infer(dtype: str, x: Info, axis: Info) -> list[Info]:

@@ -44,3 +44,10 @@ def test_global_pool_of_selfie_shape():
 def test_pool_shape_inference(op):
     a = OPS[op].parse(pool_attrs(3, 2, "SAME"))
     assert OPS[op].infer(a, Info((None, 7, 8, 5), "float32"))[0].shape == (None, 4, 4, 5)
+
+
+def test_avg_pool_accumulates_like_tfjs_in_float64():
+    x = (np.random.default_rng(0).random((1, 128, 128, 16)) * 100 + 1000).astype(np.float32)
+    want = x.mean(axis=(1, 2), dtype=np.float64).astype(np.float32)  # a float32 sum misses this for every channel
+    out = run_op("AvgPool", pool_attrs(128, 128, "VALID"), x)
+    assert out.dtype == np.float32 and (out[0, 0, 0] == want[0]).all()

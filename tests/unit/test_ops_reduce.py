@@ -33,3 +33,9 @@ def test_argmax_returns_output_type():
 def test_softmax_is_stable_and_normalised():
     out = run_op("Softmax", {}, [[1000.0, 1000.0], [0.0, np.log(3.0)]])
     np.testing.assert_allclose(out, [[0.5, 0.5], [0.25, 0.75]], rtol=1e-6)
+
+
+def test_mean_accumulates_like_tfjs_in_float64():
+    x = (np.random.default_rng(0).random((1, 128, 128, 16)) * 100 + 1000).astype(np.float32)
+    out = run_op("Mean", {"keep_dims": False}, x, np.array([1, 2], np.int32))
+    assert out.dtype == np.float32 and (out == x.mean(axis=(1, 2), dtype=np.float64).astype(np.float32)).all()

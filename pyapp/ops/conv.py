@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .elementwise import fused_epilogue
+from .elementwise import epilogue_from
 from .gemm import gemm
 from .registry import Info, const_value, register
 from .window import Window, pad_hw, parse_window, windows
@@ -28,8 +28,7 @@ def parse_conv(attrs: dict[str, Any]) -> Conv:
 
 
 def parse_fused_conv(attrs: dict[str, Any]) -> Conv:
-    fused = [v.decode() if isinstance(v, bytes) else str(v) for v in attrs.get("fused_ops") or []]
-    return Conv(parse_window(attrs), fused_epilogue(fused, float(attrs.get("leakyrelu_alpha", 0.2))))
+    return Conv(parse_window(attrs), epilogue_from(attrs))
 
 
 def conv_infer(a: Conv, x: Info, w: Info, *args: Info, depthwise: bool = False) -> list[Info]:

@@ -140,6 +140,12 @@ def cast(dst: str, x: np.ndarray) -> np.ndarray:
 FUSABLE = ("Relu", "Relu6", "Elu", "Selu", "Sigmoid", "Tanh", "HardSigmoid")
 
 
+def epilogue_from(attrs: dict[str, Any]) -> Callable[[np.ndarray, tuple[np.ndarray, ...]], np.ndarray]:
+    """The fused_ops (and leakyrelu_alpha) attributes of a fused conv / matmul node, as one function."""
+    fused = [v.decode() if isinstance(v, bytes) else str(v) for v in attrs.get("fused_ops") or []]
+    return fused_epilogue(fused, float(attrs.get("leakyrelu_alpha", 0.2)))
+
+
 def fused_epilogue(fused_ops: list[str], leaky_alpha: float) -> Callable[[np.ndarray, tuple[np.ndarray, ...]], np.ndarray]:
     """fused_ops like ["BiasAdd", "Relu6"] -> fn(y, extra_args) applying them in place where it can."""
     ops = list(fused_ops)

@@ -7,7 +7,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .elementwise import fused_epilogue
+from .elementwise import epilogue_from
 from .gemm import gemm
 from .registry import Info, broadcast, register
 
@@ -24,9 +24,8 @@ def parse_matmul(attrs: dict[str, Any]) -> MatMul:
 
 
 def parse_fused_matmul(attrs: dict[str, Any]) -> MatMul:
-    fused = [v.decode() if isinstance(v, bytes) else str(v) for v in attrs.get("fused_ops") or []]
     m = parse_matmul(attrs)
-    return MatMul(m.transpose_a, m.transpose_b, fused_epilogue(fused, float(attrs.get("leakyrelu_alpha", 0.2))))
+    return MatMul(m.transpose_a, m.transpose_b, epilogue_from(attrs))
 
 
 def matmul_infer(a: MatMul, x: Info, y: Info, *args: Info) -> list[Info]:

@@ -46,10 +46,6 @@ def register(name: str, infer: Callable[..., list[Info]], parse: Callable[[dict[
     return add
 
 
-def alias(name: str, of: str) -> None:
-    OPS[name] = OPS[of]
-
-
 # --- attribute readers shared by the op modules -------------------------------------------------
 
 

@@ -19,8 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-import pyapp
-from tools.golden.generate import assets_dir, model_json, run_node
+from pyapp.api import load_graph_model
+from pyapp.assets import assets_dir
+from tools.golden.generate import model_json, run_node
 from tools.golden.inputs import MODELS, make_input
 
 WARMUP = 3  # runs discarded before timing, as tools/golden/tfjs_run.js does
@@ -41,7 +42,7 @@ def pyapp_median_ms(model, x: np.ndarray, runs: int) -> float:
 def bench_model(assets: Path, name: str, runs: int) -> dict:
     x = make_input(name, CASE, assets / "images")
     started = time.perf_counter()
-    model = pyapp.load_graph_model(model_json(assets, name))
+    model = load_graph_model(model_json(assets, name))
     load_ms = (time.perf_counter() - started) * 1e3
     with tempfile.TemporaryDirectory() as tmp:
         np.save(Path(tmp, "input.npy"), x)

@@ -7,7 +7,7 @@ $PYAPP_ASSETS/golden and regenerated here only when the tools, the TF.js bundle,
 import numpy as np
 import pytest
 
-import pyapp
+from pyapp.api import load_graph_model
 from tools.golden import CASES, MODELS, ensure, golden_dir
 
 RELATIVE_TOLERANCE = 1e-4  # of the output's range (DESIGN.md, Correctness)
@@ -25,7 +25,7 @@ def graph_models(assets_dir, golden):
 
     def get(model):
         if model not in loaded:
-            loaded[model] = pyapp.load_graph_model(assets_dir / golden["models"][model]["model_json"])
+            loaded[model] = load_graph_model(assets_dir / golden["models"][model]["model_json"])
         return loaded[model]
 
     return get
@@ -77,5 +77,6 @@ def test_matches_tfjs(assets_dir, golden, graph_models, model, case):
     got = by_name(graph_model.predict(np.load(root / files["input"])), graph_model.outputs)
     want = {tensor_name(name): np.load(root / f) for name, f in zip(entry["outputs"], files["outputs"], strict=True)}
     assert sorted(got) == sorted(want), f"{model}: pyapp outputs {sorted(got)}, TF.js outputs {sorted(want)}"
-    problems = [mismatch(f"{model}/{case} {name}", got[name], want[name]) for name in want]
-    assert not any(problems), "\n".join(p for p in problems if p)
+    problems = [p for name in want if (p := mismatch(f"{model}/{case} {name}", got[name], want[name]))]
+    if problems:
+        pytest.fail("\n".join(problems), pytrace=False)

@@ -11,15 +11,11 @@ from pathlib import Path
 
 import numpy as np
 
+from pyapp.assets import assets_dir
 from tools.golden.inputs import CASES, MODELS, make_input
 
-REPO = Path(__file__).resolve().parents[2]
 NODE_SCRIPT = Path(__file__).with_name("tfjs_run.js")
 SOURCES = (NODE_SCRIPT, Path(__file__).with_name("inputs.py"), Path(__file__))
-
-
-def assets_dir() -> Path:
-    return Path(os.environ.get("PYAPP_ASSETS", REPO / ".assets"))
 
 
 def golden_dir(assets: Path | None = None) -> Path:

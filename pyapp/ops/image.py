@@ -48,10 +48,11 @@ def resize_bilinear(a: Resize, x: np.ndarray, size: np.ndarray) -> np.ndarray:
     (h, w), (oh, ow) = x.shape[1:3], (int(v) for v in size)
     y0, y1, fy = bilinear_axis(a, h, oh)
     x0, x1, fx = bilinear_axis(a, w, ow)
-    fx = fx[:, None]
-    top_rows, bottom_rows = x[:, y0], x[:, y1]
-    top = top_rows[:, :, x0] + (top_rows[:, :, x1] - top_rows[:, :, x0]) * fx
-    bottom = bottom_rows[:, :, x0] + (bottom_rows[:, :, x1] - bottom_rows[:, :, x0]) * fx
+    # TF's order: top = tl + (tr - tl) * fx (likewise bottom), then top + (bottom - top) * fy. The
+    # horizontal lerp is done once per input row, and rows are then picked, so it is bitwise the same.
+    left, right = x[:, :, x0], x[:, :, x1]
+    rows = left + (right - left) * fx[:, None]
+    top, bottom = rows[:, y0], rows[:, y1]
     return top + (bottom - top) * fy[:, None, None]
 
 

@@ -1,6 +1,6 @@
 """Op table: every TF op pyapp can run, with attribute parsing, shape inference and a numpy kernel."""
 
-from . import array, conv, elementwise, image, matmul, pooling, reduce  # noqa: F401  (they fill OPS)
+from . import array, conv, elementwise, image, matmul, pooling, reduce, slicing  # noqa: F401  (they fill OPS)
 from .registry import OPS, Info, Op
 
 # Graph-level ops the executor handles itself: no kernel, never run.

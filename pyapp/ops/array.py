@@ -149,3 +149,14 @@ def transpose(a: Any, x: np.ndarray, perm: np.ndarray) -> np.ndarray:
 @register("Shape", infer=lambda a, x: [Info(None if x.shape is None else (len(x.shape),), "int32")])
 def shape(a: Any, x: np.ndarray) -> np.ndarray:
     return np.array(x.shape, dtype=np.int32)
+
+
+def tile_infer(a: Any, x: Info, multiples: Info) -> list[Info]:
+    if x.shape is None or multiples.value is None:
+        return [Info(None, x.dtype)]
+    return [Info(tuple(None if d is None else d * int(m) for d, m in zip(x.shape, multiples.value)), x.dtype)]
+
+
+@register("Tile", infer=tile_infer)
+def tile(a: Any, x: np.ndarray, multiples: np.ndarray) -> np.ndarray:
+    return np.tile(x, [int(m) for m in multiples])

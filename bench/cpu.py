@@ -46,7 +46,7 @@ def bench_model(assets: Path, name: str, runs: int) -> dict:
     load_ms = (time.perf_counter() - started) * 1e3
     with tempfile.TemporaryDirectory() as tmp:
         np.save(Path(tmp, "input.npy"), x)
-        tfjs = run_node(assets, name, [{"input": str(Path(tmp, "input.npy"))}], Path(tmp), bench_runs=runs)
+        tfjs = run_node(assets, name, [{"input": "input.npy"}], Path(tmp), bench_runs=runs)
     return {"input": f"{CASE} {list(x.shape)} {x.dtype}", "pyapp_load_ms": round(load_ms, 1),
             "pyapp_ms": round(pyapp_median_ms(model, x, runs), 2), "tfjs_ms": round(tfjs["median_ms"], 2)}
 

@@ -1,5 +1,6 @@
 """Golden-set driver: writes the inputs, runs tfjs_run.js in Node per model, records a manifest; skips when up to date."""
 
+import fcntl
 import hashlib
 import json
 import os
@@ -39,58 +40,56 @@ def cache_key(assets: Path) -> str:
 
 
 def run_node(assets: Path, model: str, cases: list[dict], workdir: Path, bench_runs: int = 0) -> dict:
-    """Runs tfjs_run.js for one model (job and report files kept in `workdir`); returns the report plus the command."""
+    """Runs tfjs_run.js for one model in `workdir` (case paths relative to it; job and report files kept there).
+    Returns the report plus the command line."""
     node = shutil.which("node")
     if node is None:
         raise RuntimeError("node (Node.js 18+) not found on PATH; it runs the TF.js reference")
-    job_file, report_file = workdir / "tfjs_job.json", workdir / "tfjs_report.json"
-    job_file.write_text(json.dumps({"tfjs": str(assets / "tfjs" / "tf.min.js"),
-                                    "model": str(model_json(assets, model)), "cases": cases}, indent=1))
-    command = [node, str(NODE_SCRIPT), str(job_file), str(report_file)]
+    (workdir / "tfjs_job.json").write_text(json.dumps({"tfjs": str(assets / "tfjs" / "tf.min.js"),
+                                                       "model": str(model_json(assets, model)), "cases": cases}, indent=1))
+    command = [node, str(NODE_SCRIPT), "tfjs_job.json", "tfjs_report.json"]
     command += ["--bench", str(bench_runs)] if bench_runs else []
-    done = subprocess.run(command, capture_output=True, text=True)
+    done = subprocess.run(command, cwd=workdir, capture_output=True, text=True)
     if done.returncode != 0:
-        raise RuntimeError(f"TF.js run for {model} failed: {' '.join(command)}\n{done.stderr[-4000:]}")
-    return {**json.loads(report_file.read_text()), "command": command}
+        raise RuntimeError(f"TF.js run for {model} failed: (cd {workdir} && {' '.join(command)})\n{done.stderr[-4000:]}")
+    return {**json.loads((workdir / "tfjs_report.json").read_text()), "command": command}
 
 
-def generate_model(assets: Path, model: str) -> dict:
-    out = golden_dir(assets)
-    cases = {}
+def generate_model(assets: Path, model: str, out: Path) -> dict:
+    (out / model).mkdir(parents=True)
     for case in CASES:
-        case_dir = out / model / case
-        case_dir.mkdir(parents=True)
-        np.save(case_dir / "input.npy", make_input(model, case, assets / "images"))
-        cases[case] = case_dir
-    report = run_node(assets, model, [{"input": str(d / "input.npy"), "outdir": str(d)} for d in cases.values()],
-                      out / model)
+        (out / model / case).mkdir()
+        np.save(out / model / case / "input.npy", make_input(model, case, assets / "images"))
+    report = run_node(assets, model, [{"input": f"{case}/input.npy", "outdir": case} for case in CASES], out / model)
     return {
         "model_json": str(model_json(assets, model).relative_to(assets)),
         "tfjs_version": report["tfjs_version"],
         "backend": report["backend"],
-        "command": report["command"],
+        "command": {"cwd": f"golden/{model}", "argv": report["command"]},  # cwd relative to the assets folder
         "input": report["input"],
         "outputs": report["outputs"],
         "cases": {
             case: {
-                "input": str((d / "input.npy").relative_to(out)),
-                "outputs": [str((d / f"output_{i}.npy").relative_to(out)) for i in range(len(report["outputs"]))],
+                "input": f"{model}/{case}/input.npy",
+                "outputs": [f"{model}/{case}/output_{i}.npy" for i in range(len(report["outputs"]))],
             }
-            for case, d in cases.items()
+            for case in CASES
         },
     }
 
 
 def generate(assets: Path) -> dict:
-    out = golden_dir(assets)
-    shutil.rmtree(out, ignore_errors=True)
+    """Builds the set beside the old one, then swaps it in, so a reader never sees a half-written set."""
+    out, building = golden_dir(assets), golden_dir(assets).with_name("golden.building")
+    shutil.rmtree(building, ignore_errors=True)
     started = time.perf_counter()
     # The TF.js CPU backend is single-threaded: one Node process per model, as many at once as there are cores.
     with ThreadPoolExecutor(os.cpu_count()) as pool:
-        models = dict(zip(MODELS, pool.map(lambda m: generate_model(assets, m), MODELS)))
+        models = dict(zip(MODELS, pool.map(lambda m: generate_model(assets, m, building), MODELS)))
     manifest = {"key": cache_key(assets), "seconds": round(time.perf_counter() - started, 2), "models": models}
-    # Written last: its presence marks a complete golden set.
-    (out / "manifest.json").write_text(json.dumps(manifest, indent=1))
+    (building / "manifest.json").write_text(json.dumps(manifest, indent=1))
+    shutil.rmtree(out, ignore_errors=True)
+    building.rename(out)
     return manifest
 
 
@@ -98,8 +97,11 @@ def ensure(assets: Path | None = None, force: bool = False) -> dict:
     """The golden manifest, regenerated only when forced or when what it depends on changed."""
     assets = assets or assets_dir()
     manifest_file = golden_dir(assets) / "manifest.json"
-    if not force and manifest_file.exists():
-        manifest = json.loads(manifest_file.read_text())
-        if manifest.get("key") == cache_key(assets):
-            return manifest
-    return generate(assets)
+    # Test sessions and `make test` may run at once: one generates, the others wait and then reuse it.
+    with open(assets / "golden.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not force and manifest_file.exists():
+            manifest = json.loads(manifest_file.read_text())
+            if manifest.get("key") == cache_key(assets):
+                return manifest
+        return generate(assets)

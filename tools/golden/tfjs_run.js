@@ -1,7 +1,7 @@
 // Runs a TF.js graph model on .npy inputs with the CPU backend and writes every output as .npy.
 // Usage: node tfjs_run.js JOB.json REPORT.json [--bench N]
 // JOB.json: {"tfjs": "path/tf.min.js", "model": "m/model.json", "cases": [{"input": "in.npy", "outdir": "dir"}]}
-// (outdir optional). REPORT.json gets the TF.js version, backend, the model's input specs and output names
+// (outdir optional; relative paths are relative to the working directory). REPORT.json gets the TF.js version, backend, the model's input specs and output names
 // (model.outputs order = output_<i>.npy), and with --bench the median milliseconds of execute + download
 // over N runs per case after warm-up.
 "use strict";

@@ -40,3 +40,23 @@ def context_info(gl) -> dict:
         "max_texture_size": gl.getParameter(gl.MAX_TEXTURE_SIZE),
         "extensions": sorted(gl.getSupportedExtensions().to_py()),
     }
+
+
+class Host:
+    """Typed arrays over numpy memory for the WebGL backend (which never imports js itself)."""
+
+    @staticmethod
+    def f32_view(a):
+        """A Float32Array on the array's own bytes: readPixels writes into numpy. Made right before
+        each use: a view goes stale if wasm memory grows."""
+        import pyodide_js
+
+        return js.Float32Array.new(pyodide_js._module.HEAPU8.buffer, a.ctypes.data, a.size)
+
+    @classmethod
+    def f32(cls, a):
+        """A copy as a JS Float32Array (uploads from a copy were faster than from the heap view)."""
+        import numpy as np
+
+        a = np.ascontiguousarray(a, np.float32)
+        return cls.f32_view(a).slice()

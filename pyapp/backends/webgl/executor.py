@@ -1,0 +1,222 @@
+"""Runs a WebGLPlan on a WebGL2 context: programs compiled and weights uploaded once at load, then
+per inference a walk over prepared steps with bound methods and uniform locations looked up in
+advance. No getError / getParameter / status query happens per run; reads happen only for outputs
+and for tensors a numpy step needs."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable, Mapping
+
+import numpy as np
+
+from ...errors import PyappError
+from ...graph import Graph, Ref
+from ...ops import OPS
+from . import glsl
+from .layout import pack, unpack
+from .plan import Compute, Draw, Read, Upload, WebGLPlan
+
+
+class ShaderError(PyappError):
+    """A kernel's shader did not compile or link; the message names it and has the info log."""
+
+
+class ContextLost(PyappError):
+    """The WebGL context was lost; the model is rebuilt when the browser restores it."""
+
+
+class Programs:
+    """Compiled programs by fragment source, with their uniform locations."""
+
+    def __init__(self, gl):
+        self.gl = gl
+        self.cache: dict[str, tuple[Any, dict[str, Any]]] = {}
+        self.shaders: list[Any] = []
+        self.compile_ms = 0.0
+        self.vertex = self.shader(gl.VERTEX_SHADER, glsl.VERTEX, "vertex")
+
+    def shader(self, kind: int, source: str, name: str):
+        gl = self.gl
+        sh = gl.createShader(kind)
+        gl.shaderSource(sh, source)
+        gl.compileShader(sh)
+        if not gl.getShaderParameter(sh, gl.COMPILE_STATUS):
+            log = gl.getShaderInfoLog(sh)
+            gl.deleteShader(sh)
+            numbered = "\n".join(f"{i + 1:4d}  {line}" for i, line in enumerate(source.splitlines()))
+            raise ShaderError(f"kernel {name}: shader does not compile: {log}\n{numbered}")
+        self.shaders.append(sh)
+        return sh
+
+    def get(self, source: str, name: str, uniforms: list[str]):
+        if source not in self.cache:
+            gl = self.gl
+            t0 = time.perf_counter()
+            prog = gl.createProgram()
+            gl.attachShader(prog, self.vertex)
+            gl.attachShader(prog, self.shader(gl.FRAGMENT_SHADER, source, name))
+            gl.linkProgram(prog)
+            if not gl.getProgramParameter(prog, gl.LINK_STATUS):
+                raise ShaderError(f"kernel {name}: program does not link: {gl.getProgramInfoLog(prog)}")
+            gl.useProgram(prog)
+            units = sorted(u for u in uniforms if u.startswith("s"))
+            for k in range(len(units)):
+                gl.uniform1i(gl.getUniformLocation(prog, f"t{k}"), k)
+            self.cache[source] = (prog, {})
+            self.compile_ms += (time.perf_counter() - t0) * 1000
+        prog, locations = self.cache[source]
+        for u in uniforms:
+            if u not in locations:
+                locations[u] = self.gl.getUniformLocation(prog, u)
+        return prog, locations
+
+    def dispose(self) -> None:
+        for prog, _ in self.cache.values():
+            self.gl.deleteProgram(prog)
+        for sh in self.shaders:
+            self.gl.deleteShader(sh)
+        self.cache.clear()
+        self.shaders.clear()
+
+
+class WebGLExecutor:
+    """host: f32(array) -> a JS Float32Array copy (uploads); f32_view(array) -> a Float32Array over
+    the array's memory (readPixels writes into numpy directly)."""
+
+    def __init__(self, graph: Graph, plan: WebGLPlan, gl, host):
+        self.graph, self.plan, self.gl, self.host = graph, plan, gl, host
+        if gl.getExtension("EXT_color_buffer_float") is None:
+            raise PyappError("WebGL2 here cannot render to float32 textures (no EXT_color_buffer_float)")
+        self.programs = Programs(gl)
+        self.textures: dict[int, Any] = {}
+        self.framebuffers: dict[int, Any] = {}
+        t0 = time.perf_counter()
+        for t, (w, h) in plan.sizes.items():
+            self.textures[t] = self.make_texture(w, h, plan.constants.get(t))
+        self.upload_ms = (time.perf_counter() - t0) * 1000
+        self.runs = [self.prepare(step) for step in plan.steps]
+
+    def make_texture(self, w: int, h: int, data: np.ndarray | None):
+        gl = self.gl
+        tex = gl.createTexture()
+        gl.bindTexture(gl.TEXTURE_2D, tex)
+        gl.texStorage2D(gl.TEXTURE_2D, 1, gl.RGBA32F, w, h)
+        for param in (gl.TEXTURE_MIN_FILTER, gl.TEXTURE_MAG_FILTER):
+            gl.texParameteri(gl.TEXTURE_2D, param, gl.NEAREST)
+        if data is not None:
+            gl.texSubImage2D(gl.TEXTURE_2D, 0, 0, 0, w, h, gl.RGBA, gl.FLOAT, self.host.f32(data))
+        return tex
+
+    def framebuffer(self, t: int):
+        if t not in self.framebuffers:
+            gl = self.gl
+            fb = self.framebuffers[t] = gl.createFramebuffer()
+            gl.bindFramebuffer(gl.FRAMEBUFFER, fb)
+            gl.framebufferTexture2D(gl.FRAMEBUFFER, gl.COLOR_ATTACHMENT0, gl.TEXTURE_2D, self.textures[t], 0)
+        return self.framebuffers[t]
+
+    def prepare(self, step) -> Callable[[dict], None]:
+        """One step as a closure over everything it needs: the per-run path only calls GL."""
+        gl = self.gl
+        if isinstance(step, Draw):
+            names = [n for n, _ in step.ints] + [n for n, _ in step.floats]
+            prog, loc = self.programs.get(step.source, step.name, names)
+            use, bind_fb, viewport, active, bind, draw = (gl.useProgram, gl.bindFramebuffer, gl.viewport,
+                                                          gl.activeTexture, gl.bindTexture, gl.drawArrays)
+            fb, (w, h) = self.framebuffer(step.output), step.size
+            FRAMEBUFFER, TEXTURE_2D, TRIANGLES, TEXTURE0 = gl.FRAMEBUFFER, gl.TEXTURE_2D, gl.TRIANGLES, gl.TEXTURE0
+            units = [(TEXTURE0 + k, self.textures[t]) for k, t in enumerate(step.inputs)]
+            set4i, set1f = gl.uniform4i, gl.uniform1f
+            ints = [(loc[n], *v) for n, v in step.ints if loc[n] is not None]
+            floats = [(loc[n], v) for n, v in step.floats if loc[n] is not None]
+
+            def run(env: dict) -> None:
+                use(prog)
+                bind_fb(FRAMEBUFFER, fb)
+                viewport(0, 0, w, h)
+                for unit, tex in units:
+                    active(unit)
+                    bind(TEXTURE_2D, tex)
+                for args in ints:
+                    set4i(*args)
+                for args in floats:
+                    set1f(*args)
+                draw(TRIANGLES, 0, 3)
+
+            return run
+        if isinstance(step, Upload):
+            tex, (w, h) = self.textures[step.texture], self.plan.sizes[step.texture]
+            f32, ref = self.host.f32, step.ref
+            bind, sub = gl.bindTexture, gl.texSubImage2D
+            TEXTURE_2D, RGBA, FLOAT = gl.TEXTURE_2D, gl.RGBA, gl.FLOAT
+
+            def run(env: dict) -> None:
+                bind(TEXTURE_2D, tex)
+                sub(TEXTURE_2D, 0, 0, 0, w, h, RGBA, FLOAT, f32(pack(env[ref])))
+
+            return run
+        if isinstance(step, Read):
+            fb, (w, h) = self.framebuffer(step.texture), self.plan.sizes[step.texture]
+            view, ref, shape = self.host.f32_view, step.ref, step.shape
+            bind_fb, read = gl.bindFramebuffer, gl.readPixels
+            FRAMEBUFFER, RGBA, FLOAT = gl.FRAMEBUFFER, gl.RGBA, gl.FLOAT
+
+            def run(env: dict) -> None:
+                data = np.empty((h, w * 4), np.float32)
+                bind_fb(FRAMEBUFFER, fb)
+                read(0, 0, w, h, RGBA, FLOAT, view(data))
+                env[ref] = unpack(data, shape)
+
+            return run
+        assert isinstance(step, Compute)
+        node = step.node
+        kernel, attrs, inputs = OPS[node.op].kernel, node.attrs, node.inputs
+
+        def run(env: dict) -> None:
+            out = kernel(attrs, *[env[r] for r in inputs])
+            for i, v in enumerate(out if isinstance(out, tuple) else (out,)):
+                env[(node.name, i)] = v
+
+        return run
+
+    def env(self, feeds: Mapping[str, np.ndarray]) -> dict[Ref, Any]:
+        if self.gl.isContextLost():
+            raise ContextLost("the WebGL context is lost; the model is rebuilt when it is restored")
+        env: dict[Ref, Any] = dict(self.graph.consts)
+        env.update(((name, 0), v) for name, v in feeds.items())
+        return env
+
+    def run(self, feeds: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        env = self.env(feeds)
+        for step in self.runs:
+            step(env)
+        return {name: np.asarray(env[ref]) for name, ref in self.graph.outputs.items()}
+
+    def dispatch_profile(self, feeds: Mapping[str, np.ndarray]) -> dict[str, float]:
+        """One run, its wall time split by step kind. GL calls only queue work, so draw + upload time
+        is Python's dispatch cost; a read waits for the GPU to finish everything before it."""
+        env, ms = self.env(feeds), {"draw": 0.0, "upload": 0.0, "read": 0.0, "numpy": 0.0}
+        kinds = {Draw: "draw", Upload: "upload", Read: "read", Compute: "numpy"}
+        for step, run in zip(self.plan.steps, self.runs):
+            t0 = time.perf_counter()
+            run(env)
+            ms[kinds[type(step)]] += (time.perf_counter() - t0) * 1000
+        total = sum(ms.values())
+        return {**{f"{k}_ms": v for k, v in ms.items()}, "total_ms": total, "python_share": (ms["draw"] + ms["upload"]) / total}
+
+    def stats(self) -> dict:
+        return {"programs": len(self.programs.cache), "textures": len(self.textures), "draws": len(self.plan.draws),
+                "gpu_nodes": self.plan.gpu_nodes, "cpu_nodes": self.plan.cpu_nodes,
+                "compile_ms": self.programs.compile_ms, "upload_ms": self.upload_ms}
+
+    def dispose(self) -> None:
+        gl = self.gl
+        for fb in self.framebuffers.values():
+            gl.deleteFramebuffer(fb)
+        for tex in self.textures.values():
+            gl.deleteTexture(tex)
+        self.programs.dispose()
+        self.framebuffers.clear()
+        self.textures.clear()
+        self.runs = []

@@ -1,0 +1,99 @@
+"""Worker calls for the WebGL2 backend: check a model against reference outputs, and time it.
+
+Model files come with a plain fetch here (the cached loader lives in models.py); these calls are for
+tests and benchmarks.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+
+import numpy as np
+
+from ..backends import webgl
+from ..graph import build_graph
+from ..model import check_weights_referenced, decode_weights, parse_model_json
+from .gl import Host, create_context
+from .rpc import method
+
+CONTEXT = {}  # one WebGL2 context for these calls
+
+
+async def fetch_bytes(url: str) -> bytes:
+    from pyodide.http import pyfetch
+
+    response = await pyfetch(url)
+    if not response.ok:
+        raise OSError(f"GET {url}: HTTP {response.status}")
+    return await response.bytes()
+
+
+async def fetch_npy(url: str) -> np.ndarray:
+    return np.load(io.BytesIO(await fetch_bytes(url)))
+
+
+async def fetch_graph(url: str):
+    spec = parse_model_json(await fetch_bytes(url), url)
+    base = url.rsplit("/", 1)[0]
+    weights = decode_weights(spec, {p: await fetch_bytes(f"{base}/{p}") for p in spec.shard_paths()})
+    check_weights_referenced(spec, weights)
+    return spec, build_graph(spec, weights)
+
+
+def context():
+    if "gl" not in CONTEXT:
+        CONTEXT["gl"] = create_context()
+    return CONTEXT["gl"]
+
+
+def compile_graph(graph) -> webgl.WebGLRunner:
+    return webgl.compile(graph, gl=context(), host=Host)
+
+
+def error_of(got: np.ndarray, want: np.ndarray) -> dict:
+    got, want = np.asarray(got, np.float64), np.asarray(want, np.float64)
+    span = float(want.max() - want.min()) if want.size else 0.0
+    err = float(np.abs(got - want).max()) if want.size else 0.0
+    return {"shape": list(got.shape), "want_shape": list(want.shape), "max_abs": err, "range": span,
+            "relative": err / span if span else err, "finite": bool(np.isfinite(got).all())}
+
+
+@method("webgl_check_model")
+async def check_model(model_url: str, input_url: str, output_urls: list[str]) -> dict:
+    """Run the model on the WebGL backend; per output, its error against the reference arrays."""
+    spec, graph = await fetch_graph(model_url)
+    runner = compile_graph(graph)
+    x = await fetch_npy(input_url)
+    try:
+        got = runner.run({spec.inputs[0].name: x})
+        errors = [error_of(got[t.name], await fetch_npy(u)) for t, u in zip(spec.outputs, output_urls)]
+        return {"outputs": errors, **runner.stats()}
+    finally:
+        runner.dispose()
+
+
+@method("webgl_bench")
+async def bench(model_url: str, input_url: str, runs: int = 50) -> dict:
+    """Load → first result, then the median of `runs` inferences with outputs read back, and the
+    share of each inference spent in Python walking the plan (timed without the GPU's finish)."""
+    spec, graph = await fetch_graph(model_url)
+    x = await fetch_npy(input_url)
+    feeds = {spec.inputs[0].name: x}
+    t0 = time.perf_counter()
+    runner = compile_graph(graph)
+    load_ms = (time.perf_counter() - t0) * 1000
+    t0 = time.perf_counter()
+    runner.run(feeds)
+    first_ms = (time.perf_counter() - t0) * 1000
+    try:
+        times = []
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            runner.run(feeds)
+            times.append((time.perf_counter() - t0) * 1000)
+        return {"load_ms": load_ms, "first_ms": first_ms, "median_ms": float(np.median(times)),
+                "p95_ms": float(np.percentile(times, 95)), "dispatch": runner.executor.dispatch_profile(feeds),
+                **runner.stats()}
+    finally:
+        runner.dispose()

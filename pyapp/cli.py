@@ -1,4 +1,4 @@
-"""`pyapp` command line: serve | setup | inspect."""
+"""`pyapp` command line: serve | setup | inspect | shard | quantize."""
 
 from __future__ import annotations
 
@@ -29,6 +29,18 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     return main(args.argv)
 
 
+def cmd_shard(args: argparse.Namespace) -> int:
+    from .shard import main
+
+    return main(args.argv)
+
+
+def cmd_quantize(args: argparse.Namespace) -> int:
+    from .quantize import main
+
+    return main(args.argv)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
@@ -49,6 +61,11 @@ def build_parser() -> argparse.ArgumentParser:
                              add_help=False)
     inspect.add_argument("argv", nargs=argparse.REMAINDER)
     inspect.set_defaults(run=cmd_inspect)
+    for name, run, what in (("shard", cmd_shard, "re-cut a model's weights into shards with sha256s"),
+                            ("quantize", cmd_quantize, "store float32 weights as float16/uint8/uint16")):
+        tool = sub.add_parser(name, help=f"{what} (see `pyapp {name} -h`)", add_help=False)
+        tool.add_argument("argv", nargs=argparse.REMAINDER)
+        tool.set_defaults(run=run)
     return parser
 
 

@@ -1,0 +1,90 @@
+"""Weight shards as tfjs-converter writes them, plus a content hash per shard.
+
+A group's weight bytes are cut into shards of `shard_bytes` (the last one shorter), named
+`group<g>-shard<i>of<n>.bin`. model.json keeps the TF.js format and gains one key TF.js ignores:
+
+    "pyapp": {"shards": {"group1-shard1of2.bin": {"bytes": 1048576, "sha256": "<hex>"}, ...}}
+
+so a client can verify each shard and cache it by content.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from pyapp.errors import ModelFormatError
+from pyapp.model.load import FileFetcher
+from pyapp.model.spec import ModelSpec
+
+HASH_KEY = "pyapp"
+DEFAULT_SHARD_BYTES = 4 * 1024 * 1024  # tfjs-converter's default ("4 MB")
+SIZE_UNITS = {"": 1, "B": 1, "K": 1024, "KB": 1024, "KIB": 1024, "M": 1024**2, "MB": 1024**2, "MIB": 1024**2}
+
+
+def parse_size(text: str) -> int:
+    """"1MB" → 1048576 (K/M are binary, as tfjs-converter's "4 MB" = 4194304), "65536" → 65536."""
+    number = text.strip().rstrip("BbIiKkMm ")
+    unit = text.strip()[len(number):].strip().upper()
+    try:
+        size = int(float(number) * SIZE_UNITS[unit])
+    except (KeyError, ValueError):
+        raise ValueError(f"not a size: {text!r} (try 4MB, 512KB or a byte count)") from None
+    if size <= 0:
+        raise ValueError(f"a shard size must be positive, got {text!r}")
+    return size
+
+
+def shard_name(group: int, index: int, count: int) -> str:
+    return f"group{group + 1}-shard{index + 1}of{count}.bin"
+
+
+def split(data: bytes, group: int, shard_bytes: int) -> dict[str, bytes]:
+    """A group's bytes as {shard file name: bytes}; an empty group still gets one (empty) shard."""
+    count = max(1, -(-len(data) // shard_bytes))
+    return {shard_name(group, i, count): data[i * shard_bytes:(i + 1) * shard_bytes] for i in range(count)}
+
+
+def shard_record(data: bytes) -> dict:
+    return {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+
+
+def shard_records(raw: dict) -> dict[str, dict]:
+    """model.json's {shard path: {"bytes", "sha256"}} under HASH_KEY; {} when it has none."""
+    records = (raw.get(HASH_KEY) or {}).get("shards") or {}
+    for path, record in records.items():
+        if not (isinstance(record, dict) and isinstance(record.get("bytes"), int)
+                and isinstance(record.get("sha256"), str) and len(record["sha256"]) == 64):
+            raise ModelFormatError(f"{HASH_KEY}.shards[{path!r}] should be {{bytes: int, sha256: hex}}, got {record!r}")
+    return records
+
+
+def read_shards(spec: ModelSpec, folder: str | Path) -> dict[str, bytes]:
+    fetcher = FileFetcher(folder, spec.source)
+    return {path: fetcher.fetch(path) for path in spec.shard_paths()}
+
+
+def group_bytes(spec: ModelSpec, shards: dict[str, bytes]) -> list[bytes]:
+    """Each weight group's shards concatenated in manifest order."""
+    return [b"".join(shards[path] for path in group.paths) for group in spec.groups]
+
+
+def write_model(raw: dict, groups: list[tuple[list[dict], bytes]], out_dir: str | Path,
+                shard_bytes: int = DEFAULT_SHARD_BYTES) -> Path:
+    """model.json (raw, with a new weightsManifest and shard hashes) and its shards, in out_dir.
+    groups: per weight group, its manifest entries and their bytes back to back."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    manifest, records = [], {}
+    for index, (weights, data) in enumerate(groups):
+        shards = split(data, index, shard_bytes)
+        for name, chunk in shards.items():
+            (out / name).write_bytes(chunk)
+            records[name] = shard_record(chunk)
+        manifest.append({"paths": list(shards), "weights": weights})
+    for stale in set(out.glob("group*-shard*of*.bin")) - {out / name for name in records}:
+        stale.unlink()  # left by an earlier cut of this folder
+    model = {**raw, "weightsManifest": manifest, HASH_KEY: {"shards": records}}
+    (out / "model.json").write_text(json.dumps(model))
+    return out / "model.json"

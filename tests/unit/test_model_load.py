@@ -47,3 +47,32 @@ def test_missing_model_json(tmp_path):
 def test_file_fetcher_absolute_path(tmp_path):
     (tmp_path / "a.bin").write_bytes(b"abc")
     assert FileFetcher("/nonexistent").fetch(str(tmp_path / "a.bin")) == b"abc"
+
+
+@pytest.fixture
+def http_models(assets_dir):
+    """The real models over HTTP from a local server (loopback only, stopped after the test)."""
+    import functools
+    import http.server
+    import threading
+
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(assets_dir / "models"))
+    handler.log_message = lambda *args: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_load_from_a_url_matches_the_file(http_models, assets_dir):
+    spec, weights = load_model_spec(f"{http_models}/emotion/model.json")
+    _, local = load_model_spec(assets_dir / "models/emotion/model.json")
+    assert spec.source == f"{http_models}/emotion/model.json"
+    assert weights.keys() == local.keys()
+    assert all(np.array_equal(weights[k], local[k]) for k in local)
+
+
+def test_unreachable_model_url_is_named(http_models):
+    with pytest.raises(WeightsError, match=r"cannot fetch http://127\.0\.0\.1:\d+/nope/model\.json"):
+        load_model_spec(f"{http_models}/nope/model.json")

@@ -73,6 +73,19 @@ async def check_model(model_url: str, input_url: str, output_urls: list[str]) ->
         runner.dispose()
 
 
+@method("webgl_profile")
+async def profile(model_url: str, input_url: str) -> list:
+    """Milliseconds per pass (the GPU drained after each), slowest first."""
+    spec, graph = await fetch_graph(model_url)
+    runner = compile_graph(graph)
+    feeds = {spec.inputs[0].name: await fetch_npy(input_url)}
+    try:
+        runner.run(feeds)
+        return sorted(runner.executor.gpu_profile(feeds), key=lambda p: -p[1])
+    finally:
+        runner.dispose()
+
+
 @method("webgl_bench")
 async def bench(model_url: str, input_url: str, runs: int = 50) -> dict:
     """Load → first result, then the median of `runs` inferences with outputs read back, and the

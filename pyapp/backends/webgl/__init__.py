@@ -11,6 +11,7 @@ import numpy as np
 from ...errors import PyappError
 from ...graph import PIPELINE, Graph, infer_shapes, optimize
 from ...ops import Info
+from . import glsl
 from .executor import ContextLost, ShaderError, WebGLExecutor
 from .plan import Builder, WebGLPlan
 
@@ -28,8 +29,8 @@ def input_infos(graph: Graph, shapes: Mapping[str, tuple[int, ...]] | None = Non
     return infos
 
 
-def make_plan(graph: Graph, shapes: Mapping[str, tuple[int, ...]] | None = None) -> WebGLPlan:
-    return Builder(graph, infer_shapes(graph, input_infos(graph, shapes))).build()
+def make_plan(graph: Graph, shapes: Mapping[str, tuple[int, ...]] | None = None, filter_blocks: bool = True) -> WebGLPlan:
+    return Builder(graph, infer_shapes(graph, input_infos(graph, shapes)), filter_blocks).build()
 
 
 class WebGLRunner:
@@ -40,14 +41,18 @@ class WebGLRunner:
             raise PyappError("the webgl backend needs a WebGL2 context: pass gl=... (pyapp.browser.gl.create_context())")
         self.graph, self.gl, self.host = optimize(graph, PASSES), gl, host
         self.shapes = {name: info.shape for name, info in input_infos(self.graph).items()}
-        self.executor = WebGLExecutor(self.graph, make_plan(self.graph, self.shapes), gl, host)
+        self.filter_blocks = gl.getParameter(gl.MAX_UNIFORM_BLOCK_SIZE) >= glsl.FILTER_BLOCK_VEC4 * 16
+        self.executor = self.build()
+
+    def build(self) -> WebGLExecutor:
+        return WebGLExecutor(self.graph, make_plan(self.graph, self.shapes, self.filter_blocks), self.gl, self.host)
 
     def run(self, feeds: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
         shapes = {name: tuple(v.shape) for name, v in feeds.items()}
         if shapes != self.shapes:
             self.executor.dispose()
             self.shapes = shapes
-            self.executor = WebGLExecutor(self.graph, make_plan(self.graph, shapes), self.gl, self.host)
+            self.executor = self.build()
         return self.executor.run(feeds)
 
     def stats(self) -> dict:

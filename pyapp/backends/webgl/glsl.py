@@ -22,6 +22,8 @@ out vec4 o;
 uniform ivec4 os;
 uniform ivec4 q0;
 uniform ivec4 q1;
+// a / b for 0 <= a, b < 2^20 with float math: SwiftShader has no vector integer division
+int idiv(int a, int b) { return int((float(a) + 0.5) / float(b)); }
 """
 
 
@@ -39,11 +41,15 @@ float e{k}(ivec4 p) {{ return x{k}(p.x, p.y, p.z, p.w >> 2)[p.w & 3]; }}
 """
 
 
+# Window taps without branches (divergent skips cost SwiftShader more than the work they save): a tap
+# outside the input reads a clamped pixel and weighs it by `inside` (0 or 1).
 WINDOW = """  int y = h * q0.z - q1.z + ky * q1.x;
-    if (y < 0 || y >= s0.y) continue;
+    bool yin = y >= 0 && y < s0.y;
+    y = clamp(y, 0, s0.y - 1);
     for (int kx = 0; kx < q0.y; kx++) {
       int x = w * q0.w - q1.w + kx * q1.y;
-      if (x < 0 || x >= s0.z) continue;
+      float inside = float(yin && x >= 0 && x < s0.z);
+      x = clamp(x, 0, s0.z - 1);
 """
 
 # Producers: GLSL computing `vec4 v` at (n, h, w, c). Window kernels: q0 = (kh, kw, sh, sw),
@@ -54,48 +60,57 @@ PRODUCERS: dict[str, str] = {
   for (int ky = 0; ky < q0.x; ky++) {
   """ + WINDOW + """      ivec2 r = ivec2(0, (ky * q0.y + kx) * co4 + c);
       for (int i = 0; i < ci4; i++, r.x += 4) {
-        vec4 a = x0(n, y, x, i);
-        v += a.x * texelFetch(t1, r, 0) + a.y * texelFetch(t1, r + ivec2(1, 0), 0)
-           + a.z * texelFetch(t1, r + ivec2(2, 0), 0) + a.w * texelFetch(t1, r + ivec2(3, 0), 0);
+        vec4 a = x0(n, y, x, i) * inside;
+        v += a.x * W(r.x, r.y) + a.y * W(r.x + 1, r.y) + a.z * W(r.x + 2, r.y) + a.w * W(r.x + 3, r.y);
       }
     }
   }
 """,
+    # 1x1, stride 1, no padding (and MatMul): one row of input texels, no window arithmetic.
+    "pointwise": """  vec4 v = vec4(0.0);
+  int ci4 = (s0.w + 3) >> 2;
+  ivec2 px = ivec2(w * ci4, n * s0.y + h);
+  for (int i = 0, r = 0; i < ci4; i++, px.x++, r += 4) {
+    vec4 a = texelFetch(t0, px, 0);
+    v += a.x * W(r, c) + a.y * W(r + 1, c) + a.z * W(r + 2, c) + a.w * W(r + 3, c);
+  }
+""",
     "depthwise": """  vec4 v = vec4(0.0);
   for (int ky = 0; ky < q0.x; ky++) {
-  """ + WINDOW + """      v += x0(n, y, x, c) * texelFetch(t1, ivec2(c, ky * q0.y + kx), 0);
+  """ + WINDOW + """      v += x0(n, y, x, c) * (W(c, ky * q0.y + kx) * inside);
     }
   }
 """,
     "avgpool": """  vec4 v = vec4(0.0);
   float count = 0.0;
   for (int ky = 0; ky < q0.x; ky++) {
-  """ + WINDOW + """      v += x0(n, y, x, c);
-      count += 1.0;
+  """ + WINDOW + """      v += x0(n, y, x, c) * inside;
+      count += inside;
     }
   }
   v /= count;
 """,
     "maxpool": """  vec4 v = vec4(-3.4e38);
   for (int ky = 0; ky < q0.x; ky++) {
-  """ + WINDOW + """      v = max(v, x0(n, y, x, c));
+  """ + WINDOW + """      v = inside > 0.0 ? max(v, x0(n, y, x, c)) : v;
     }
   }
 """,
-    # Conv2DBackpropInput: output pixel y gathers input rows (y + pad - ky*dh) / sh where that divides.
+    # Conv2DBackpropInput (dilation 1): output row h gathers input row (h + pad - ky) / sh from the
+    # taps ky congruent to h + pad modulo the stride.
     "deconv": """  vec4 v = vec4(0.0);
   int ci4 = (s0.w + 3) >> 2, co4 = (os.w + 3) >> 2;
-  for (int ky = 0; ky < q0.x; ky++) {
-    int yy = h + q1.z - ky * q1.x;
-    if (yy < 0 || yy % q0.z != 0 || yy / q0.z >= s0.y) continue;
-    for (int kx = 0; kx < q0.y; kx++) {
-      int xx = w + q1.w - kx * q1.y;
-      if (xx < 0 || xx % q0.w != 0 || xx / q0.w >= s0.z) continue;
+  int hp = h + q1.z, wp = w + q1.w;
+  for (int ky = hp - idiv(hp, q0.z) * q0.z; ky < q0.x; ky += q0.z) {
+    int y = idiv(hp - ky, q0.z);
+    if (hp < ky || y >= s0.y) continue;
+    for (int kx = wp - idiv(wp, q0.w) * q0.w; kx < q0.y; kx += q0.w) {
+      int x = idiv(wp - kx, q0.w);
+      if (wp < kx || x >= s0.z) continue;
       ivec2 r = ivec2(0, (ky * q0.y + kx) * co4 + c);
       for (int i = 0; i < ci4; i++, r.x += 4) {
-        vec4 a = x0(n, yy / q0.z, xx / q0.w, i);
-        v += vec4(dot(a, texelFetch(t1, r, 0)), dot(a, texelFetch(t1, r + ivec2(1, 0), 0)),
-                  dot(a, texelFetch(t1, r + ivec2(2, 0), 0)), dot(a, texelFetch(t1, r + ivec2(3, 0), 0)));
+        vec4 a = x0(n, y, x, i);
+        v += vec4(dot(a, W(r.x, r.y)), dot(a, W(r.x + 1, r.y)), dot(a, W(r.x + 2, r.y)), dot(a, W(r.x + 3, r.y)));
       }
     }
   }
@@ -118,6 +133,9 @@ PRODUCERS: dict[str, str] = {
   }
 """,
 }
+
+
+FILTERED = frozenset({"conv", "pointwise", "depthwise", "deconv"})
 
 
 def concat(count: int) -> str:
@@ -173,9 +191,24 @@ def expression(op: str, args: list[str]) -> str:
     return (UNARY[op] if op in UNARY else BINARY[op]).format(*args)
 
 
-def fragment(producer: str | None, operands: int, scalars: int, fetched: list[int], epilogue: list[tuple[str, list[str]]]) -> str:
+# A producer's packed filter, W(texel x, row y): a uniform block where it fits (SwiftShader reads it
+# as plain memory, far cheaper than a texel fetch), else the texture after the data operands.
+FILTER_BLOCK_VEC4 = 4096  # 64 KiB, WebGL2's guaranteed MAX_UNIFORM_BLOCK_SIZE is 16 KiB: checked at load
+FILTER_IN_BLOCK = f"""layout(std140) uniform Filter {{ vec4 wt[{FILTER_BLOCK_VEC4}]; }};
+uniform ivec4 fw;
+vec4 W(int x, int y) {{ return wt[y * fw.x + x]; }}
+"""
+
+
+def filter_in_texture(k: int) -> str:
+    return f"vec4 W(int x, int y) {{ return texelFetch(t{k}, ivec2(x, y), 0); }}\n"
+
+
+def fragment(producer: str | None, operands: int, scalars: int, fetched: list[int],
+             epilogue: list[tuple[str, list[str]]], filter_at: int | None = None) -> str:
     """The whole shader. fetched: tensor operands the epilogue reads at the output coordinate;
-    epilogue: (op, argument names) in order, each defining r{i}; names are v, r{i}, a{k}, f{j}."""
+    epilogue: (op, argument names) in order, each defining r{i}; names are v, r{i}, a{k}, f{j}.
+    filter_at: the operand holding the filter, None when it is in the uniform block."""
     body = PRODUCERS[producer] if producer in PRODUCERS else concat(int(producer[6:])) if producer else ""
     lines = [f"  vec4 a{k} = b{k}(n, h, w, c);" for k in fetched]
     last = "v"
@@ -186,10 +219,12 @@ def fragment(producer: str | None, operands: int, scalars: int, fetched: list[in
         HEADER
         + "".join(operand(k) for k in range(operands))
         + "".join(f"uniform float f{j};\n" for j in range(scalars))
+        + (("" if producer not in FILTERED else FILTER_IN_BLOCK if filter_at is None else filter_in_texture(filter_at)))
         + "void main() {\n"
         + "  ivec2 p = ivec2(gl_FragCoord.xy);\n"
         + "  int c4 = (os.w + 3) >> 2;\n"
-        + "  int c = p.x % c4, w = p.x / c4, h = p.y % os.y, n = p.y / os.y;\n"
+        + "  int w = idiv(p.x, c4), n = idiv(p.y, os.y);\n"
+        + "  int c = p.x - w * c4, h = p.y - n * os.y;\n"
         + body
         + "\n".join(lines) + "\n"
         + f"  o = mix(vec4(0.0), {last}, lessThan(ivec4(c * 4) + ivec4(0, 1, 2, 3), ivec4(os.w)));\n"

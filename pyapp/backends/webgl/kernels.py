@@ -62,7 +62,8 @@ def conv(node: Node, infos: Infos, consts: Consts) -> Producer | None:
     kh, kw, ci, co = wt.shape
     _, h, w, _ = infos[x].shape
     q0, q1 = window_params(node.attrs.window, h, w, kh, kw)
-    return Producer("conv", (x,), (pack_blocks(wt.reshape(kh * kw, ci, co)),), q0, q1, epilogue)
+    kernel = "pointwise" if q0 == (1, 1, 1, 1) and q1 == (1, 1, 0, 0) else "conv"
+    return Producer(kernel, (x,), (pack_blocks(wt.reshape(kh * kw, ci, co)),), q0, q1, epilogue)
 
 
 def depthwise(node: Node, infos: Infos, consts: Consts) -> Producer | None:
@@ -82,7 +83,7 @@ def matmul(node: Node, infos: Infos, consts: Consts) -> Producer | None:
     if b not in consts or node.attrs.transpose_a or len(infos[a].shape) != 2 or (epilogue := fused_ops(node, tuple(extra))) is None:
         return None
     wt = consts[b].T if node.attrs.transpose_b else consts[b]
-    return Producer("conv", (a,), (pack_blocks(wt[None]),), (1, 1, 1, 1), (1, 1, 0, 0), epilogue)
+    return Producer("pointwise", (a,), (pack_blocks(wt[None]),), (1, 1, 1, 1), (1, 1, 0, 0), epilogue)
 
 
 def pool(kernel: str) -> Callable[[Node, Infos, Consts], Producer]:

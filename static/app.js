@@ -40,6 +40,69 @@ function showInfo(info) {
   }
 }
 
+// The model section: load a model in the worker with a progress bar; show warnings, timings, errors.
+const kB = (n) => (n / 1024).toFixed(0);
+
+function setModelStatus(state, text) {
+  $("model-status").dataset.state = state;
+  $("model-status").textContent = text;
+}
+
+function showProgress(msg) {
+  $("model-progress").value = msg.total ? Math.min(msg.done / msg.total, 1) : 1;
+  $("model-progress-text").textContent = `${kB(msg.done)} / ${kB(msg.total)} kB (${msg.shard} from ${msg.source})`;
+}
+
+function showList(list, items) {
+  list.replaceChildren(...items.map((text) => Object.assign(document.createElement("li"), { textContent: text })));
+}
+
+async function showCache() {
+  try {
+    const cache = await window.pyapp.call("cache_list");
+    $("cache-info").textContent = `Cache: ${cache.models.length} model(s), ${kB(cache.total_bytes)} kB`;
+  } catch (err) {
+    $("cache-info").textContent = `Cache unavailable (${err.message})`;
+  }
+}
+
+async function loadModel(url, backend = "cpu") {
+  setModelStatus("loading", `Loading ${url}…`);
+  $("model-error").hidden = true;
+  $("model-progress").value = 0;
+  showList($("model-warnings"), []);
+  $("model-timings").tBodies[0].replaceChildren();
+  try {
+    const result = await window.pyapp.call("load_model", { url, backend });
+    const { count, from_cache: cached } = result.shards;
+    setModelStatus("loaded", `Loaded ${url} on ${result.backend}: ${count} shard(s), ${cached} from the cache`);
+    $("model-progress").value = 1;
+    showList($("model-warnings"), result.warnings);
+    for (const [name, ms] of Object.entries(result.timings)) {
+      const row = $("model-timings").tBodies[0].insertRow();
+      row.insertCell().textContent = name;
+      row.insertCell().textContent = `${ms.toFixed(1)} ms`;
+    }
+    showCache();
+    return result;
+  } catch (err) {
+    setModelStatus("error", `Failed to load ${url}`);
+    $("model-error").hidden = false;
+    $("model-error").textContent = err.message;
+    throw err;
+  }
+}
+
+function setupModels(config) {
+  const select = $("model-select");
+  for (const [name, url] of Object.entries(config.models || {})) select.add(new Option(name, url));
+  $("model-form").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    loadModel(select.value, $("model-backend").value).catch(() => {}); // shown on the page
+  });
+  $("cache-clear").addEventListener("click", () => window.pyapp.call("cache_clear").then(showCache, showCache));
+}
+
 async function start() {
   const params = new URLSearchParams(location.search);
   const config = await (await fetch("/api/config")).json();
@@ -70,6 +133,10 @@ async function start() {
       showInfo(msg.info);
       window.pyapp.info = msg.info;
       setStatus("ready", `Ready — Python ${msg.info.python}, numpy ${msg.info.numpy}, pyapp ${msg.info.pyapp}`);
+      $("model-load").disabled = $("cache-clear").disabled = false;
+      showCache();
+    } else if (msg.type === "load-progress") {
+      showProgress(msg);
     } else if (msg.type === "error") {
       clearTimeout(watchdog);
       showError(msg.stage, msg.message);
@@ -79,7 +146,12 @@ async function start() {
 
   const worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
   const client = new WorkerClient(worker, onEvent);
-  window.pyapp = { client, config, stages, call: (method, params) => client.call(method, params) };
+  const call = (method, params) => client.call(method, params);
+  window.pyapp = {
+    client, config, stages, call, loadModel,
+    cache: { list: () => call("cache_list"), delete: (url) => call("cache_delete", { url }), clear: () => call("cache_clear") },
+  };
+  setupModels(config);
   armWatchdog("worker");
   client.boot(config);
 }

@@ -6,6 +6,7 @@ import sys
 
 from .. import __version__
 from . import webgl_methods  # noqa: F401  (registers its calls)
+from . import models  # noqa: F401  (registers load_model, predict, cache_*)
 from .rpc import method, on_request  # noqa: F401  (worker.js calls on_request)
 
 

@@ -52,7 +52,7 @@ class ServerPaths:
     def default(cls) -> "ServerPaths":
         assets = assets_dir()
         return cls(static=REPO_ROOT / "static", pyodide=assets / "pyodide", tfjs=assets / "tfjs",
-                   wheels=REPO_ROOT / "dist", models=assets / "models")
+                   wheels=REPO_ROOT / "dist", models=assets / "served-models")
 
 
 def pyodide_url() -> str:

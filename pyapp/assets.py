@@ -6,6 +6,7 @@ Everything lands in one git-ignored folder (``.assets/`` in the checkout, or ``$
     pyodide/     Pyodide core + the few package wheels we serve + a trimmed pyodide-lock.json
     tfjs/        TF.js 4.22 bundles (reference and benchmark baseline)
     models/      the human-models graph models the project uses, one folder each
+    served-models/  the same models cut into 1 MB shards with sha256s (what the server offers)
     images/      test images from scikit-image's wheel
     stamps/      one JSON file per finished step; a step whose stamp matches is skipped
 
@@ -89,6 +90,7 @@ TFJS_FILES = {TFJS: ("dist/tf.min.js",),
                           "dist/tfjs-backend-wasm-threaded-simd.wasm")}
 MODELS = ("selfie", "meet", "blazeface", "posenet", "movenet-lightning", "emotion", "mobilefacenet")
 IMAGES = ("astronaut.png", "camera.png", "coffee.png")
+SERVED_SHARD_BYTES = 1024 * 1024  # small enough that the bigger models load as parallel shards
 
 
 def say(message: str) -> None:
@@ -230,6 +232,13 @@ def build_models(models_tgz: Path, out: Path) -> None:
                     _write(out / model / shard, _tar_member(tar, f"models/{shard}"))
 
 
+def build_served_models(models: Path, out: Path) -> None:
+    from .shard import shard_model
+
+    for model in MODELS:
+        shard_model(models / model / "model.json", out / model, SERVED_SHARD_BYTES)
+
+
 def build_images(skimage_whl: Path, out: Path) -> None:
     with zipfile.ZipFile(skimage_whl) as whl:
         for name in IMAGES:
@@ -275,6 +284,10 @@ def provision(root: Path | None = None) -> Path:
     _step(root, "models", {"package": HUMAN_MODELS.integrity, "models": MODELS},
           [root / "models" / m / "model.json" for m in MODELS],
           lambda: build_models(npm_path(HUMAN_MODELS), root / "models"))
+    _step(root, "served-models", {"package": HUMAN_MODELS.integrity, "models": MODELS,
+                                  "shard_bytes": SERVED_SHARD_BYTES},
+          [root / "served-models" / m / "model.json" for m in MODELS],
+          lambda: build_served_models(root / "models", root / "served-models"))
     _step(root, "images", {"wheel": SKIMAGE.sha256, "images": IMAGES},
           [root / "images" / name for name in IMAGES],
           lambda: build_images(pypi_path(SKIMAGE), root / "images"))

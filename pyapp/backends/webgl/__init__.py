@@ -13,7 +13,7 @@ from ...graph import PIPELINE, Graph, infer_shapes, optimize
 from ...ops import Info
 from . import glsl
 from .executor import ContextLost, ShaderError, WebGLExecutor
-from .plan import Builder, WebGLPlan
+from .plan import Builder, WebGLPlan, reuse_textures
 
 PASSES = PIPELINE
 
@@ -30,7 +30,7 @@ def input_infos(graph: Graph, shapes: Mapping[str, tuple[int, ...]] | None = Non
 
 
 def make_plan(graph: Graph, shapes: Mapping[str, tuple[int, ...]] | None = None, filter_blocks: bool = True) -> WebGLPlan:
-    return Builder(graph, infer_shapes(graph, input_infos(graph, shapes)), filter_blocks).build()
+    return reuse_textures(Builder(graph, infer_shapes(graph, input_infos(graph, shapes)), filter_blocks).build())
 
 
 class WebGLRunner:

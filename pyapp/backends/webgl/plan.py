@@ -169,6 +169,7 @@ class Builder:
         return (node.inputs[0], float(node.attrs)) if node.op == "LeakyRelu" else node.inputs
 
     def build(self) -> WebGLPlan:
+        """The plan with one texture per tensor (reuse_textures then folds them)."""
         work = partition(self.graph, self.infos)
         gpu = cpu = 0
         for item in work:
@@ -186,7 +187,7 @@ class Builder:
                 cpu += 1
         for ref in self.graph.outputs.values():
             self.numpy(ref)
-        return reuse_textures(WebGLPlan(self.steps, self.sizes, self.constants, self.blocks, gpu, cpu))
+        return WebGLPlan(self.steps, self.sizes, self.constants, self.blocks, gpu, cpu)
 
 
 def reuse_textures(plan: WebGLPlan) -> WebGLPlan:

@@ -1,0 +1,53 @@
+"""Texture layout of the WebGL backend: NHWC tensors as RGBA texels, filters as 4x4 blocks."""
+
+import numpy as np
+import pytest
+
+from pyapp.backends.webgl.layout import pack, pack_blocks, pack_channels, shape4, texture_size, unpack
+
+rng = np.random.default_rng(0)
+
+
+@pytest.mark.parametrize("shape", [(1, 3, 5, 7), (2, 4, 3, 8), (6, 5), (9,), (1, 1, 1, 1)])
+def test_pack_round_trips_and_pads_lanes_with_zeros(shape):
+    x = rng.standard_normal(shape).astype(np.float32)
+    data = pack(x)
+    w, h = texture_size(shape)
+    assert data.size == w * h * 4
+    np.testing.assert_array_equal(unpack(data, shape), x)
+    n, hh, ww, c = shape4(shape)
+    assert not data.reshape(n * hh, ww, 4 * -(-c // 4))[..., c:].any()
+
+
+def test_texel_holds_four_channels_of_one_pixel():
+    x = np.arange(2 * 3 * 4 * 6, dtype=np.float32).reshape(2, 3, 4, 6)
+    data = pack(x).reshape(2 * 3, 4 * 2, 4)  # rows n*H + h, texels w*C4 + c
+    np.testing.assert_array_equal(data[1 * 3 + 2, 3 * 2 + 1, :2], x[1, 2, 3, 4:6])
+
+
+def test_lower_ranks_are_padded_in_front():
+    assert shape4((5, 7)) == (1, 1, 5, 7)
+    with pytest.raises(ValueError, match="rank 5"):
+        shape4((1, 2, 3, 4, 5))
+
+
+def test_conv_blocks_give_one_input_channel_for_four_outputs():
+    w = rng.standard_normal((9, 6, 10)).astype(np.float32)  # taps, in, out
+    data = pack_blocks(w).reshape(9 * 3, 2 * 4, 4)  # row t*Out4 + o, texel i*4 + j
+    t, o, i, j = 4, 2, 1, 1
+    np.testing.assert_array_equal(data[t * 3 + o, i * 4 + j, :2], w[t, 4 * i + j, 4 * o : 4 * o + 2])
+    assert not data[t * 3 + o, i * 4 + j, 2:].any()
+
+
+def test_transposed_blocks_give_one_output_channel_against_four_inputs():
+    w = rng.standard_normal((4, 5, 8)).astype(np.float32)  # taps, out (the filter's In), in
+    data = pack_blocks(w, transpose=True).reshape(4 * 2, 2 * 4, 4)  # row t*Out4 + o, texel i*4 + j
+    t, o, i, j = 3, 1, 1, 0
+    np.testing.assert_array_equal(data[t * 2 + o, i * 4 + j], w[t, 4 * o + j, 4 * i : 4 * i + 4])
+
+
+def test_depthwise_rows_are_taps():
+    w = rng.standard_normal((9, 5)).astype(np.float32)
+    data = pack_channels(w)
+    assert data.shape == (9, 8)
+    np.testing.assert_array_equal(data[:, :5], w)

@@ -1,0 +1,160 @@
+"""The WebGL2 backend in Chromium's worker: every op against its numpy kernel, the seven models against
+TF.js's outputs, resource counts, errors. One page for the whole module."""
+
+import pytest
+
+from conftest import wait_for_state
+from tools.golden import ensure
+
+MODELS = ("selfie", "meet", "blazeface", "posenet", "movenet-lightning", "emotion", "mobilefacenet")
+
+
+@pytest.fixture(scope="module")
+def gl_page(browser, server_url, assets_dir):
+    """A ready page that also serves $PYAPP_ASSETS/golden under /golden/."""
+    context = browser.new_context()
+    page = context.new_page()
+    golden = assets_dir / "golden"
+    page.route("**/golden/**", lambda route: route.fulfill(
+        body=(golden / route.request.url.split("/golden/", 1)[1]).read_bytes()))
+    page.goto(server_url + "/")
+    assert wait_for_state(page) == "ready"
+    yield page
+    context.close()
+
+
+def call(page, method, params=None):
+    return page.evaluate("([m, p]) => window.pyapp.call(m, p).catch((e) => ({error: e.message}))", [method, params or {}])
+
+
+def python(page, code):
+    return call(page, "run_python", {"code": code})
+
+
+@pytest.fixture(scope="module")
+def golden(assets_dir):
+    return ensure(assets_dir)["models"]
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_model_matches_tfjs(gl_page, golden, name):
+    case = golden[name]["cases"]["astronaut"]
+    result = call(gl_page, "webgl_check_model", {
+        "model_url": f"/models/{name}/model.json", "input_url": "/golden/" + case["input"],
+        "output_urls": ["/golden/" + o for o in case["outputs"]]})
+    assert "error" not in result, result.get("error")
+    for out in result["outputs"]:
+        assert out["shape"] == out["want_shape"] and out["finite"]
+        assert out["relative"] <= 1e-3, out
+    assert result["draws"] < result["gpu_nodes"] or name == "posenet"  # posenet's graph is already fused
+
+
+OP_CASES = r'''
+import numpy as np
+from pyapp.backends import cpu, webgl
+from pyapp.browser.gl import Host
+from pyapp.browser.webgl_methods import context
+from pyapp.graph import Graph, Node
+from pyapp.ops import OPS
+
+rng = np.random.default_rng(1)
+R = lambda *shape: rng.standard_normal(shape).astype(np.float32)
+P = lambda *shape: rng.uniform(0.5, 2.0, shape).astype(np.float32)
+I = lambda *v: np.array(v, np.int32)
+
+
+def graph(op, inputs, raw=None, on_gpu=True):
+    """One node reading placeholders (arrays) and constants (("const", array)). on_gpu: each
+    placeholder first goes through a zero Pad, so elementwise ops have a GPU input to follow."""
+    nodes, consts, feeds, args = {}, {}, {}, []
+    for i, x in enumerate(inputs):
+        name = f"in{i}"
+        if isinstance(x, tuple):
+            nodes[name] = Node(name, "Const", ())
+            consts[(name, 0)] = x[1]
+            args.append((name, 0))
+            continue
+        nodes[name] = Node(name, "Placeholder", (), None, {"shape": x.shape, "dtype": "float32"})
+        feeds[name] = x
+        if on_gpu:
+            nodes["zeros" + name] = Node("zeros" + name, "Const", ())
+            consts[("zeros" + name, 0)] = np.zeros((x.ndim, 2), np.int32)
+            nodes["pad" + name] = Node("pad" + name, "Pad", ((name, 0), ("zeros" + name, 0)), {}, {})
+            args.append(("pad" + name, 0))
+        else:
+            args.append((name, 0))
+    raw = raw or {}
+    nodes["y"] = Node("y", op, tuple(args), OPS[op].parse(raw), raw)
+    return Graph(nodes, consts, tuple(feeds), {"y": ("y", 0)}), feeds
+
+
+def check(label, op, inputs, raw=None, on_gpu=True):
+    g, feeds = graph(op, inputs, raw, on_gpu)
+    runner = webgl.compile(g, gl=context(), host=Host)
+    try:
+        got = runner.run(feeds)["y"]
+        want = cpu.compile(g).run(feeds)["y"]
+        draws = runner.stats()["draws"]
+    finally:
+        runner.dispose()
+    err = float(np.abs(got.astype(np.float64) - want).max()) / max(1.0, float(np.ptp(want)))
+    return [label, err, list(got.shape) == list(want.shape) and float(np.abs(want).max()) > 0, draws]
+
+
+win = lambda s=1, pad="SAME", d=1: {"strides": [1, s, s, 1], "padding": pad, "dilations": [1, d, d, 1]}
+cases = [
+    check("conv 3x3 s1", "Conv2D", [R(1, 7, 9, 5), ("const", R(3, 3, 5, 7))], win()),
+    check("conv 3x3 s2", "Conv2D", [R(1, 8, 9, 3), ("const", R(3, 3, 3, 16))], win(2)),
+    check("conv 5x5 valid dilated", "Conv2D", [R(2, 12, 11, 4), ("const", R(5, 3, 4, 6))], win(1, "VALID", 2)),
+    check("conv 1x1", "Conv2D", [R(1, 6, 5, 9), ("const", R(1, 1, 9, 13))], win()),
+    check("conv big filter in a texture", "Conv2D", [R(1, 3, 3, 256), ("const", R(1, 1, 256, 80))], win()),
+    check("fused conv bias relu6", "_FusedConv2D", [R(1, 6, 6, 4), ("const", R(3, 3, 4, 8)), ("const", R(8))],
+          {**win(), "fused_ops": ["BiasAdd", "Relu6"], "num_args": 1}),
+    check("fused conv bias prelu", "_FusedConv2D", [R(1, 6, 6, 4), ("const", R(1, 1, 4, 6)), ("const", R(6)), ("const", R(6))],
+          {**win(), "fused_ops": ["BiasAdd", "Prelu"], "num_args": 2}),
+    check("fused conv bias leakyrelu", "_FusedConv2D", [R(1, 6, 6, 4), ("const", R(1, 1, 4, 6)), ("const", R(6))],
+          {**win(), "fused_ops": ["BiasAdd", "LeakyRelu"], "num_args": 1, "leakyrelu_alpha": 0.1}),
+    check("depthwise 3x3 s2", "DepthwiseConv2dNative", [R(1, 9, 8, 6), ("const", R(3, 3, 6, 1))], win(2)),
+    check("fused depthwise 5x5", "FusedDepthwiseConv2dNative", [R(1, 7, 7, 8), ("const", R(5, 5, 8, 1)), ("const", R(8))],
+          {**win(), "fused_ops": ["BiasAdd", "Relu"], "num_args": 1}),
+    check("matmul", "MatMul", [R(3, 10), ("const", R(10, 6))], {}),
+    check("matmul transpose_b", "MatMul", [R(2, 7), ("const", R(5, 7))], {"transpose_b": True}),
+    check("avgpool 3x3 s2 same", "AvgPool", [R(1, 7, 8, 5)], {**win(2), "ksize": [1, 3, 3, 1]}),
+    check("maxpool 2x2 s2 valid", "MaxPool", [R(1, 8, 9, 6)], {**win(2, "VALID"), "ksize": [1, 2, 2, 1]}),
+    check("mean over h, w", "Mean", [R(1, 6, 7, 10), ("const", I(1, 2))], {"keep_dims": True}),
+    check("resize half-pixel", "ResizeBilinear", [R(1, 5, 6, 7), ("const", I(11, 9))], {"half_pixel_centers": True}),
+    check("resize align-corners", "ResizeBilinear", [R(1, 5, 6, 3), ("const", I(9, 13))], {"align_corners": True}),
+    check("resize plain", "ResizeBilinear", [R(1, 4, 4, 2), ("const", I(8, 6))], {}),
+    check("deconv 2x2 s2", "Conv2DBackpropInput", [("const", I(1, 12, 10, 3)), ("const", R(2, 2, 3, 8)), R(1, 6, 5, 8)], win(2)),
+    check("deconv 3x3 s2 same", "Conv2DBackpropInput", [("const", I(1, 9, 8, 5)), ("const", R(3, 3, 5, 6)), R(1, 5, 4, 6)], win(2)),
+    check("concat channels", "ConcatV2", [R(1, 4, 5, 5), R(1, 4, 5, 3), ("const", I(-1))], {}),
+    check("concat rows of three", "ConcatV2", [R(1, 2, 5, 6), R(1, 3, 5, 6), R(1, 1, 5, 6), ("const", I(1))], {}),
+    check("pad h, w, c", "Pad", [R(1, 4, 5, 3), ("const", I(0, 0, 1, 2, 2, 0, 0, 5).reshape(4, 2))], {}),
+    check("addn", "AddN", [R(1, 3, 4, 6), R(1, 3, 4, 6), R(1, 3, 4, 6)], {}),
+    check("leakyrelu", "LeakyRelu", [R(1, 3, 4, 6)], {"alpha": 0.3}),
+]
+for op in ["Relu", "Relu6", "Elu", "Selu", "Sigmoid", "HardSigmoid", "Tanh", "Softplus", "Square", "Abs", "Neg", "Exp", "Floor", "Ceil"]:
+    cases.append(check(op, op, [R(1, 3, 4, 6) * 3], {}))
+for op in ["Sqrt", "Rsqrt", "Log", "Reciprocal"]:
+    cases.append(check(op, op, [P(1, 3, 4, 6)], {}))
+for op in ["Add", "AddV2", "Sub", "Mul", "Maximum", "Minimum", "SquaredDifference", "BiasAdd"]:
+    cases.append(check(op + " by channel", op, [R(1, 3, 4, 6), ("const", R(6))], {}))
+for op in ["RealDiv", "Div", "FloorDiv", "FloorMod"]:
+    cases.append(check(op + " by tensor", op, [R(1, 3, 4, 6) * 4, P(1, 3, 4, 6)], {}))
+cases += [
+    check("mul by scalar", "Mul", [R(1, 3, 4, 6), ("const", np.float32(1.5))], {}),
+    check("add broadcast pixel", "Add", [R(1, 3, 4, 6), R(1, 3, 4, 1)], {}),
+    check("mul broadcast image", "Mul", [R(1, 3, 4, 6), R(1, 1, 1, 6)], {}),
+    check("prelu", "Prelu", [R(1, 3, 4, 6), ("const", R(6))], {}),
+]
+cases
+'''
+
+
+def test_every_kernel_matches_numpy(gl_page):
+    cases = python(gl_page, OP_CASES)
+    assert isinstance(cases, list), cases
+    bad = [c for c in cases if not (c[1] <= 1e-5 and c[2])]
+    assert not bad, bad
+    unary = [c for c in cases if c[0] in ("Relu", "Sigmoid", "Exp", "leakyrelu")]
+    assert unary and all(c[3] == 1 for c in unary), unary  # fused into the pass of its input

@@ -221,7 +221,8 @@ def from_wire(value: dict) -> np.ndarray:
 
 
 def to_wire(array: np.ndarray) -> dict:
-    return {"dtype": array.dtype.name, "shape": list(array.shape), "data": to_js(np.ascontiguousarray(array))}
+    # to_js copies a 1-D buffer into one typed array (an n-D one would become nested arrays)
+    return {"dtype": array.dtype.name, "shape": list(array.shape), "data": to_js(np.ascontiguousarray(array).reshape(-1))}
 
 
 def _model(model: str) -> GraphModel:

@@ -106,6 +106,27 @@ def served(assets_dir):
     shutil.rmtree(folder)
 
 
+@pytest.fixture
+def served_unhashed(assets_dir):
+    """selfie as published (one shard, no sha256 in model.json) in a temporary served folder."""
+    name = f".test-{uuid.uuid4().hex[:8]}"
+    folder = assets_dir / "served-models" / name
+    shutil.copytree(assets_dir / "models/selfie", folder)
+    yield folder, f"/models/{name}/model.json"
+    shutil.rmtree(folder)
+
+
+def halve_weight(folder, lo: int, hi: int) -> bytearray:
+    """The model's group bytes with one float16-stored weight lying wholly in [lo, hi) halved, as
+    retraining would change it."""
+    spec, _ = load_model_spec(folder / "model.json")
+    data = bytearray(group_bytes(spec, read_shards(spec, folder))[0])
+    weight = next(w for w in spec.groups[0].weights if w.quantization and w.offset >= lo and w.offset + w.byte_size <= hi)
+    values = np.frombuffer(data, "<f2", weight.byte_size // 2, weight.offset) * np.float16(0.5)
+    data[weight.offset:weight.offset + weight.byte_size] = values.tobytes()
+    return data
+
+
 @pytest.fixture(scope="module")
 def selfie_input(assets_dir):
     files = ensure(assets_dir)["models"]["selfie"]["cases"]["astronaut"]
@@ -174,13 +195,7 @@ def test_reload_uses_the_cache_only_and_predicts_the_same(page, served, selfie_i
 def test_changed_shard_on_server_is_the_only_one_refetched(page, served, selfie_input):
     folder, url = served
     load(page, url)
-    # Halve one float16-stored weight lying wholly inside shard 3, as a retrained model would change it.
-    spec, _ = load_model_spec(folder / "model.json")
-    data = bytearray(group_bytes(spec, read_shards(spec, folder))[0])
-    weight = next(w for w in spec.groups[0].weights
-                  if w.quantization and w.offset >= 2 * SHARD_BYTES and w.offset + w.byte_size <= 3 * SHARD_BYTES)
-    values = np.frombuffer(data, "<f2", weight.byte_size // 2, weight.offset) * np.float16(0.5)
-    data[weight.offset:weight.offset + weight.byte_size] = values.tobytes()
+    data = halve_weight(folder, 2 * SHARD_BYTES, 3 * SHARD_BYTES)
     raw = parse_model_json((folder / "model.json").read_bytes()).raw
     write_model(raw, [(raw["weightsManifest"][0]["weights"], bytes(data))], folder, SHARD_BYTES)
     page.log.clear()
@@ -194,6 +209,27 @@ def test_changed_shard_on_server_is_the_only_one_refetched(page, served, selfie_
     assert np.abs(got - load_graph_model(folder.parent / "selfie/model.json").predict(selfie_input)).max() > 1e-3
     assert page.evaluate("window.pyapp.cache.list()")["total_bytes"] == 212_886  # the old shard 3 is gone
     assert stored_shards(page) == 4
+
+
+def test_unhashed_model_is_cached_by_etag_and_revalidated_when_model_json_changes(page, served_unhashed, selfie_input):
+    folder, url = served_unhashed
+    shard_url = url.replace("model.json", "selfie.bin")
+    assert load(page, url)["shards"]["fetched"] == 1
+    page.log.clear()
+    assert load(page, url)["shards"]["from_cache"] == 1 and page.log.shards(shard_url) == []
+    model_json = (folder / "model.json").read_text()
+    (folder / "model.json").write_text(model_json + " ")  # model.json changed, the shard did not
+    page.log.clear()
+    assert load(page, url)["shards"]["from_cache"] == 1 and page.log.statuses[shard_url] == [304]
+    (folder / "selfie.bin").write_bytes(halve_weight(folder, 0, 1 << 30))
+    (folder / "model.json").write_text(model_json)
+    page.log.clear()
+    result = load(page, url)
+    assert result["shards"]["fetched"] == 1 and page.log.statuses[shard_url] == [200]
+    got = predict(page, result["model"], selfie_input)["activation_10"]
+    want = load_graph_model(folder / "model.json").predict(selfie_input)
+    assert np.abs(got - want).max() <= RELATIVE_TOLERANCE * np.ptp(want)
+    assert page.evaluate("window.pyapp.cache.list()")["total_bytes"] == 212_886 and stored_shards(page) == 1
 
 
 @pytest.mark.parametrize("damage, message", [

@@ -1,0 +1,74 @@
+"""python -m tools.load_times [MODEL ...] [--runs N]: cold vs cached load_model times in the worker.
+
+Starts `pyapp serve` on a free port, opens the page in headless Chromium (the e2e flags), and per model
+loads it N times with an empty IndexedDB cache (cold) and N times from the cache (warm), each in the
+same booted worker. Prints the median of each load_model timing (ms) as a table.
+"""
+
+import argparse
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "e2e"))
+from conftest import BOOT_TIMEOUT_MS, CHROMIUM, CHROMIUM_ARGS, free_port  # noqa: E402
+
+COLUMNS = ("model_json", "cache_read", "network", "verify", "decode", "build", "cache_write", "total")
+
+
+def serve() -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "pyapp", "serve", "--port", str(port), "--log-level", "warning"])
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            urllib.request.urlopen(url + "/api/config", timeout=1).read()
+            return proc, url
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise SystemExit("the server did not start")
+
+
+def measure(page, model: str, runs: int) -> dict[str, list[dict]]:
+    url = f"/models/{model}/model.json"
+    load = "(url) => window.pyapp.call('load_model', {url}).then(async (r) => { await window.pyapp.call('dispose_model', {model: r.model}); return r; })"
+    results = {"cold": [], "cached": []}
+    for _ in range(runs):
+        page.evaluate("window.pyapp.cache.clear()")
+        results["cold"].append(page.evaluate(load, url))
+        results["cached"].append(page.evaluate(load, url))
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m tools.load_times", description=__doc__)
+    parser.add_argument("models", nargs="*", default=["selfie", "meet"])
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    proc, url = serve()
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = browser.new_page()
+            page.goto(url + "/")
+            page.wait_for_function("window.pyappState === 'ready'", timeout=BOOT_TIMEOUT_MS)
+            print(f"| model | load | shards (cached) | {' | '.join(COLUMNS)} |")
+            print("|---" * (len(COLUMNS) + 3) + "|")
+            for model in args.models:
+                for kind, runs in measure(page, model, args.runs).items():
+                    shards = runs[0]["shards"]
+                    cells = [f"{statistics.median(r['timings'].get(c, 0.0) for r in runs):.1f}" for c in COLUMNS]
+                    print(f"| {model} | {kind} | {shards['count']} ({shards['from_cache']}) | {' | '.join(cells)} |")
+            browser.close()
+    finally:
+        proc.terminate()
+
+
+if __name__ == "__main__":
+    main()

@@ -44,6 +44,7 @@ class Shard:
     sha256: str | None
     key: str | None = None  # its cache key, once known
     etag: str | None = None
+    revalidate: bool = False  # cached without a hash under a changed model.json: conditional GET
     data: bytes | None = None
     source: str = ""  # "cache" or "network"
 
@@ -107,72 +108,26 @@ async def load(url: str, backend: str, concurrency: int) -> tuple[GraphModel, di
 
 
 async def _load(job: Load, backend: str, concurrency: int) -> tuple[GraphModel, dict]:
-    url, started = job.url, time.perf_counter()
-    t = time.perf_counter()
+    started = t = time.perf_counter()
     records = await job.cached(cache.read_models, {})
-    old = records.get(url)
+    old = records.get(job.url)
     job.timed("cache_read", t)
 
     t = time.perf_counter()
-    reply = await fetch(url, "model.json", etag=old["etag"] if old else None)
+    reply = await fetch(job.url, "model.json", etag=old["etag"] if old else None)
     text = old["model_json"] if reply.status == 304 else reply.body.decode("utf-8-sig")
-    spec = parse_model_json(text, url)
-    shards = plan_shards(spec, url)
+    spec = parse_model_json(text, job.url)
+    shards = plan_shards(spec, job.url)
     job.total_bytes = spec.weight_bytes()
     job.timed("model_json", t)
 
-    unchanged = reply.status == 304
     previous = {s["path"]: s for s in old["shards"]} if old else {}
     for shard in shards:  # without a hash, a shard is its URL at an ETag: the one we cached
         if shard.key is None and shard.path in previous:
             shard.key, shard.etag = previous[shard.path]["key"], previous[shard.path]["etag"]
-
-    t = time.perf_counter()
-    stored = await job.cached(lambda db: cache.read_shards(db, [s.key for s in shards if s.key]), {})
-    job.timed("cache_read", t)
-    t = time.perf_counter()
-    dropped = set()
-    for shard in shards:
-        data = stored.get(shard.key)
-        if data is None:
-            continue
-        try:
-            verify(shard.path, data, shard.size, shard.sha256)
-        except PyappError:
-            dropped.add(shard.key)  # a damaged record: refetch, and the write below deletes it
-            job.warnings.append(f"cached copy of shard {shard.path} was damaged: fetched again")
-            continue
-        shard.data, shard.source = data, "cache"
-        job.progress(shard, len(data), len(data))
-    job.timed("verify", t)
-
-    # Hash-less shards of a changed model.json are revalidated; unchanged ones are taken as cached.
-    wanted = [s for s in shards if s.data is None or (s.sha256 is None and not unchanged)]
-    t = time.perf_counter()
-    loaded = {}
-
-    def on_bytes(path: str, n: int) -> None:
-        loaded[path] = loaded.get(path, 0) + n
-        shard = next(s for s in wanted if s.path == path)
-        shard.source = "network"
-        job.progress(shard, n, loaded[path])
-
-    fetched, peak = await fetch_all({s.path: (s.url, s.etag if s.data is not None else None) for s in wanted},
-                                    on_bytes, concurrency)
-    job.timed("network", t)
-
-    t = time.perf_counter()
-    new = {}
-    for shard in wanted:
-        got = fetched[shard.path]
-        if got.status == 304:
-            continue  # revalidated: the cached bytes stand
-        verify(shard.path, got.body, shard.size, shard.sha256)
-        shard.data, shard.source, shard.etag = got.body, "network", got.etag
-        if shard.sha256 is None:
-            shard.key = f"etag:{shard.url} {got.etag}" if got.etag else f"sha256:{hashlib.sha256(got.body).hexdigest()}"
-        new[shard.key] = got.body
-    job.timed("verify", t)
+            shard.revalidate = reply.status == 200  # model.json changed: ask whether the shard did
+    dropped = await read_cached(job, shards)
+    new, peak = await fetch_missing(job, shards, concurrency)
 
     t = time.perf_counter()
     weights = decode_weights(spec, {s.path: s.data for s in shards})
@@ -183,22 +138,73 @@ async def _load(job: Load, backend: str, concurrency: int) -> tuple[GraphModel, 
     job.timed("build", t)
 
     t = time.perf_counter()
-    record = {"url": url, "etag": reply.etag if reply.status == 200 else old["etag"],
+    record = {"url": job.url, "etag": reply.etag if reply.status == 200 else old["etag"],
               "manifest_sha256": hashlib.sha256(text.encode()).hexdigest(), "model_json": text,
               "shards": [{"path": s.path, "key": s.key, "bytes": len(s.data), "etag": s.etag} for s in shards],
               "bytes": sum(len(s.data) for s in shards), "time": time.time() * 1000}
-    others = {u: r for u, r in records.items() if u != url}
-    stale = dropped | cache.unreferenced({s["key"] for s in old["shards"]} if old else set(), {**others, url: record})
+    kept = {**records, job.url: record}
+    stale = dropped | cache.unreferenced({s["key"] for s in old["shards"]} if old else set(), kept)
     await job.cached(lambda db: cache.write(db, record, new, stale - set(new)), None)
     job.timed("cache_write", t)
     job.timings["total"] = (time.perf_counter() - started) * 1000
-
     return model, {
-        "url": url, "timings": job.timings, "warnings": job.warnings,
+        "url": job.url, "timings": job.timings, "warnings": job.warnings,
         "shards": {"count": len(shards), "from_cache": sum(s.source == "cache" for s in shards),
                    "fetched": len(new), "bytes_fetched": sum(map(len, new.values())),
                    "bytes_total": record["bytes"], "parallel": peak},
     }
+
+
+async def read_cached(job: Load, shards: list[Shard]) -> set[str]:
+    """Fills in the shards IndexedDB holds intact; returns the keys of damaged records (to delete)."""
+    t = time.perf_counter()
+    stored = await job.cached(lambda db: cache.read_shards(db, [s.key for s in shards if s.key]), {})
+    job.timed("cache_read", t)
+    t, dropped = time.perf_counter(), set()
+    for shard in shards:
+        if (data := stored.get(shard.key)) is None:
+            continue
+        try:
+            verify(shard.path, data, shard.size, shard.sha256)
+        except PyappError:
+            dropped.add(shard.key)
+            job.warnings.append(f"cached copy of shard {shard.path} was damaged: fetched again")
+            continue
+        shard.data, shard.source = data, "cache"
+        if not shard.revalidate:
+            job.progress(shard, len(data), len(data))
+    job.timed("verify", t)
+    return dropped
+
+
+async def fetch_missing(job: Load, shards: list[Shard], concurrency: int) -> tuple[dict[str, bytes], int]:
+    """Fetches (or revalidates) the shards the cache did not give, in parallel, and verifies them;
+    returns {cache key: bytes} of what came over the network and the peak number of requests in flight."""
+    wanted = {s.path: s for s in shards if s.data is None or s.revalidate}
+    loaded = dict.fromkeys(wanted, 0)
+
+    def on_bytes(path: str, n: int) -> None:
+        loaded[path] += n
+        wanted[path].source = "network"
+        job.progress(wanted[path], n, loaded[path])
+
+    t = time.perf_counter()
+    jobs = {path: (s.url, s.etag if s.data is not None else None) for path, s in wanted.items()}
+    fetched, peak = await fetch_all(jobs, on_bytes, concurrency)
+    job.timed("network", t)
+    t, new = time.perf_counter(), {}
+    for shard in wanted.values():
+        got = fetched[shard.path]
+        if got.status == 304:  # revalidated: the cached bytes stand
+            job.progress(shard, len(shard.data), len(shard.data))
+            continue
+        verify(shard.path, got.body, shard.size, shard.sha256)
+        shard.data, shard.etag, shard.source = got.body, got.etag, "network"
+        if shard.sha256 is None:
+            shard.key = f"etag:{shard.url} {got.etag}" if got.etag else f"sha256:{hashlib.sha256(got.body).hexdigest()}"
+        new[shard.key] = got.body
+    job.timed("verify", t)
+    return new, peak
 
 
 def describe(t) -> dict:

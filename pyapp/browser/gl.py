@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import js
-from pyodide.ffi import to_js
+from pyodide.ffi import create_proxy, to_js
 
 from ..errors import PyappError
 
@@ -22,7 +22,20 @@ def create_context(width: int = 1, height: int = 1, **attributes):
     gl = canvas.getContext("webgl2", to_js(options, dict_converter=js.Object.fromEntries))
     if gl is None:
         raise WebGLUnavailable("WebGL2 is not available (getContext('webgl2') returned null)")
+    watch_context(canvas)
     return gl
+
+
+def watch_context(canvas) -> None:
+    """Let a lost context be restored (preventDefault), and count restores on the canvas: a backend
+    that sees the count change re-creates its programs and textures (Host.restores)."""
+    canvas.pyappRestores = 0
+
+    def restored(event):
+        canvas.pyappRestores += 1
+
+    canvas.addEventListener("webglcontextlost", create_proxy(lambda event: event.preventDefault()))
+    canvas.addEventListener("webglcontextrestored", create_proxy(restored))
 
 
 def context_info(gl) -> dict:
@@ -43,7 +56,12 @@ def context_info(gl) -> dict:
 
 
 class Host:
-    """Typed arrays over numpy memory for the WebGL backend (which never imports js itself)."""
+    """What the WebGL backend (which never imports js) needs from the browser: typed arrays over numpy
+    memory, and how often a context was restored."""
+
+    @staticmethod
+    def restores(gl) -> int:
+        return gl.canvas.pyappRestores or 0
 
     @staticmethod
     def f32_view(a):

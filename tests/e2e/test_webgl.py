@@ -49,7 +49,7 @@ def test_model_matches_tfjs(gl_page, golden, name):
     assert result["draws"] < result["gpu_nodes"] or name == "posenet"  # posenet's graph is already fused
 
 
-OP_CASES = r'''
+HELPERS = r'''
 import numpy as np
 from pyapp.backends import cpu, webgl
 from pyapp.browser.gl import Host
@@ -101,6 +101,9 @@ def check(label, op, inputs, raw=None, on_gpu=True):
     return [label, err, list(got.shape) == list(want.shape) and float(np.abs(want).max()) > 0, draws]
 
 
+'''
+
+OP_CASES = HELPERS + r'''
 win = lambda s=1, pad="SAME", d=1: {"strides": [1, s, s, 1], "padding": pad, "dilations": [1, d, d, 1]}
 cases = [
     check("conv 3x3 s1", "Conv2D", [R(1, 7, 9, 5), ("const", R(3, 3, 5, 7))], win()),
@@ -158,3 +161,93 @@ def test_every_kernel_matches_numpy(gl_page):
     assert not bad, bad
     unary = [c for c in cases if c[0] in ("Relu", "Sigmoid", "Exp", "leakyrelu")]
     assert unary and all(c[3] == 1 for c in unary), unary  # fused into the pass of its input
+
+
+RESOURCES = HELPERS + r'''
+from collections import Counter
+
+
+class Counting:
+    """The context, counting every create* / delete* call made through it."""
+
+    def __init__(self, gl):
+        self.gl, self.calls = gl, Counter()
+
+    def __getattr__(self, name):
+        attr = getattr(self.gl, name)
+        if name.startswith(("create", "delete")):
+            def counted(*args):
+                self.calls[name] += 1
+                return attr(*args)
+            return counted
+        return attr
+
+
+g, feeds = graph("_FusedConv2D", [R(1, 8, 8, 4), ("const", R(3, 3, 4, 8)), ("const", R(8))],
+                 {"strides": [1, 1, 1, 1], "padding": "SAME", "fused_ops": ["BiasAdd", "Relu"], "num_args": 1})
+gl = Counting(context())
+runner = webgl.compile(g, gl=gl, host=Host)
+first = runner.run(feeds)["y"]
+loaded = dict(gl.calls)
+for _ in range(1000):
+    last = runner.run(feeds)["y"]
+after_runs = dict(gl.calls)
+runner.dispose()
+kinds = ("Texture", "Framebuffer", "Buffer", "Program", "Shader")
+[loaded == after_runs, {k: (gl.calls["create" + k], gl.calls["delete" + k]) for k in kinds},
+ float(abs(first - last).max()), runner.executor.runs]
+'''
+
+
+def test_thousand_runs_create_nothing_and_dispose_frees_everything(gl_page):
+    same, counts, drift, state = python(gl_page, RESOURCES)
+    assert same  # no GL object made per run
+    assert counts["Texture"][0] >= 4 and counts["Program"][0] == 2 and counts["Buffer"][0] == 1
+    assert all(made == freed for made, freed in counts.values()), counts
+    assert drift == 0 and state == []
+
+
+LOSE_AND_RESTORE = HELPERS + r'''
+import asyncio
+from pyapp.browser.gl import create_context
+
+g, x = graph("Conv2D", [R(1, 8, 8, 4), ("const", R(3, 3, 4, 8))], {"strides": [1, 2, 2, 1], "padding": "SAME"})
+gl = create_context()
+runner = webgl.compile(g, gl=gl, host=Host)
+before = runner.run(x)["y"]
+lose = gl.getExtension("WEBGL_lose_context")
+lose.loseContext()
+await asyncio.sleep(0.05)
+try:
+    runner.run(x)
+    lost = "no error"
+except webgl.ContextLost as e:
+    lost = str(e)
+lose.restoreContext()
+for _ in range(100):
+    await asyncio.sleep(0.02)
+    if Host.restores(gl):
+        break
+after = runner.run(x)["y"]
+runner.dispose()
+[lost, Host.restores(gl), float(abs(before - after).max())]
+'''
+
+
+def test_lost_context_is_reported_then_rebuilt_on_restore(gl_page):
+    lost, restores, diff = python(gl_page, LOSE_AND_RESTORE)
+    assert "context is lost" in lost
+    assert restores == 1 and diff == 0
+
+
+def test_shader_errors_name_the_kernel_and_quote_the_log(gl_page):
+    message = python(gl_page, """
+from pyapp.backends.webgl.executor import Programs, ShaderError
+from pyapp.browser.webgl_methods import context
+try:
+    Programs(context()).get("#version 300 es\\nvoid main() { undefined_thing; }", "conv test-layer", [])
+except ShaderError as e:
+    message = str(e)
+message""")
+    assert message.startswith("kernel conv test-layer: shader does not compile:")
+    assert "undefined_thing" in message and "   2  void main()" in message

@@ -12,10 +12,14 @@ from ...errors import PyappError
 from ...graph import PIPELINE, Graph, infer_shapes, optimize
 from ...ops import Info
 from . import glsl
-from .executor import ContextLost, ShaderError, WebGLExecutor
+from .executor import ShaderError, WebGLExecutor
 from .plan import Builder, WebGLPlan, reuse_textures
 
 PASSES = PIPELINE
+
+
+class ContextLost(PyappError):
+    """The WebGL context is lost; runs work again (rebuilt) once the browser restores it."""
 
 
 def input_infos(graph: Graph, shapes: Mapping[str, tuple[int, ...]] | None = None) -> dict[str, Info]:
@@ -42,14 +46,20 @@ class WebGLRunner:
         self.graph, self.gl, self.host = optimize(graph, PASSES), gl, host
         self.shapes = {name: info.shape for name, info in input_infos(self.graph).items()}
         self.filter_blocks = gl.getParameter(gl.MAX_UNIFORM_BLOCK_SIZE) >= glsl.FILTER_BLOCK_VEC4 * 16
+        self.restores = host.restores(gl)
         self.executor = self.build()
 
     def build(self) -> WebGLExecutor:
         return WebGLExecutor(self.graph, make_plan(self.graph, self.shapes, self.filter_blocks), self.gl, self.host)
 
     def run(self, feeds: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        if self.gl.isContextLost():
+            raise ContextLost("the WebGL context is lost: predict works again once the browser restores it")
         shapes = {name: tuple(v.shape) for name, v in feeds.items()}
-        if shapes != self.shapes:
+        if (restores := self.host.restores(self.gl)) != self.restores:  # every GL object died with the old context
+            self.restores = restores
+            self.executor = self.build()
+        elif shapes != self.shapes:
             self.executor.dispose()
             self.shapes = shapes
             self.executor = self.build()

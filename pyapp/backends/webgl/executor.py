@@ -22,10 +22,6 @@ class ShaderError(PyappError):
     """A kernel's shader did not compile or link; the message names it and has the info log."""
 
 
-class ContextLost(PyappError):
-    """The WebGL context was lost; the model is rebuilt when the browser restores it."""
-
-
 class Programs:
     """Compiled programs by fragment source, with their uniform locations."""
 
@@ -199,8 +195,6 @@ class WebGLExecutor:
         return run
 
     def env(self, feeds: Mapping[str, np.ndarray]) -> dict[Ref, Any]:
-        if self.gl.isContextLost():
-            raise ContextLost("the WebGL context is lost; the model is rebuilt when it is restored")
         env: dict[Ref, Any] = dict(self.graph.consts)
         env.update(((name, 0), v) for name, v in feeds.items())
         return env

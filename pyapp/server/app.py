@@ -71,7 +71,8 @@ def create_app(paths: ServerPaths | None = None) -> Starlette:
 
     async def config(request):
         wheel = wheel_name(paths.wheels)
-        models = sorted(p.parent.name for p in paths.models.glob("*/model.json"))
+        # dot folders are scratch copies (the loading tests'): served, but not offered
+        models = sorted(p.parent.name for p in paths.models.glob("*/model.json") if not p.parent.name.startswith("."))
         return JSONResponse({
             "version": __version__,
             "pyodide": pyodide_url(),

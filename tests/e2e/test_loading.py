@@ -319,3 +319,22 @@ def test_worker_predicts_like_cpython_and_tfjs(page, assets_dir, model):
             assert np.abs(got[name] - want[name]).max() <= RELATIVE_TOLERANCE * span, f"{model}/{case} {name}: worker vs CPython"
             assert np.abs(got[name] - tfjs[name]).max() <= RELATIVE_TOLERANCE * span, f"{model}/{case} {name}: worker vs TF.js"
     assert page.evaluate("(id) => window.pyapp.call('dispose_model', {model: id})", result["model"]) is True
+
+
+def test_picker_loads_a_model_and_the_cache_lists_and_deletes_it(page, served):
+    _, url = served
+    names = page.locator("#model-select option").all_text_contents()
+    assert names == ["blazeface", "emotion", "meet", "mobilefacenet", "movenet-lightning", "posenet", "selfie"]
+    page.select_option("#model-select", label="meet")
+    page.click("#model-load")
+    page.wait_for_function("document.getElementById('model-status').textContent.startsWith('Loaded /models/meet/')")
+    timings = page.locator("#model-timings td:first-child").all_text_contents()
+    assert {"model_json", "network", "decode", "total"} <= set(timings)
+    load(page, url)
+    listed = page.evaluate("window.pyapp.cache.list()")
+    assert sorted(m["url"].removeprefix(page.log.origin) for m in listed["models"]) == sorted(["/models/meet/model.json", url])
+    assert listed["total_bytes"] == 372_228 + 212_886 and stored_shards(page) == 5
+    assert page.evaluate("window.pyapp.cache.delete('/models/meet/model.json')") is True
+    assert page.evaluate("window.pyapp.cache.list()")["total_bytes"] == 212_886 and stored_shards(page) == 4
+    assert page.evaluate("window.pyapp.cache.delete('/models/meet/model.json')") is False
+    page.wait_for_function("document.getElementById('cache-info').textContent.includes('model(s)')")

@@ -325,6 +325,7 @@ def test_picker_loads_a_model_and_the_cache_lists_and_deletes_it(page, served):
     _, url = served
     names = page.locator("#model-select option").all_text_contents()
     assert names == ["blazeface", "emotion", "meet", "mobilefacenet", "movenet-lightning", "posenet", "selfie"]
+    assert sorted(page.evaluate("fetch('/api/config').then((r) => r.json())")["models"]) == names  # not the dot folder
     page.select_option("#model-select", label="meet")
     page.click("#model-load")
     page.wait_for_function("document.getElementById('model-status').textContent.startsWith('Loaded /models/meet/')")

@@ -251,3 +251,29 @@ except ShaderError as e:
 message""")
     assert message.startswith("kernel conv test-layer: shader does not compile:")
     assert "undefined_thing" in message and "   2  void main()" in message
+
+
+IMAGE_INPUT = HELPERS + r'''
+import js
+from pyodide.ffi import to_js
+from pyapp.ops.image import Resize, resize_bilinear
+
+pixels = rng.integers(0, 256, (37, 53, 4), dtype=np.uint8)
+pixels[..., 3] = 255
+bitmap = await js.createImageBitmap(js.ImageData.new(js.Uint8ClampedArray.new(to_js(pixels.tobytes())), 53, 37))
+g, _ = graph("Relu", [np.zeros((1, 24, 32, 3), np.float32)])
+runner = webgl.compile(g, gl=context(), host=Host)
+got = runner.run_image("in0", bitmap, scale=2 / 255, offset=-1.0)["y"]
+want = np.maximum(resize_bilinear(Resize(False, True), pixels[None, :, :, :3].astype(np.float32), np.array([24, 32])) * (2 / 255) - 1, 0)
+kept = runner.run_image("in0", bitmap, scale=2 / 255, offset=-1.0, readback=False)
+textures = {name: list(t[1:]) for name, t in runner.output_textures().items()}
+runner.dispose()
+[float(np.abs(got - want).max()), list(got.shape), kept, textures]
+'''
+
+
+def test_image_bitmap_is_resized_and_normalised_on_the_gpu(gl_page):
+    result = python(gl_page, IMAGE_INPUT)
+    err, shape, kept, textures = result if isinstance(result, list) else (result, None, None, None)
+    assert shape == [1, 24, 32, 3] and err < 1e-5
+    assert kept == {} and textures == {"y": [32, 24]}  # left on the GPU: 32x24 RGBA texels

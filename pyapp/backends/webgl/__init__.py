@@ -52,18 +52,30 @@ class WebGLRunner:
     def build(self) -> WebGLExecutor:
         return WebGLExecutor(self.graph, make_plan(self.graph, self.shapes, self.filter_blocks), self.gl, self.host)
 
-    def run(self, feeds: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    def run(self, feeds: Mapping[str, np.ndarray], readback: bool = True) -> dict[str, np.ndarray]:
+        """Output name -> array (readback=False: GPU outputs stay in output_textures())."""
+        self.ready({name: tuple(v.shape) for name, v in feeds.items()})
+        return self.executor.run(feeds, readback)
+
+    def run_image(self, name: str, bitmap, scale: float = 1 / 255, offset: float = 0.0, readback: bool = True) -> dict[str, np.ndarray]:
+        """Input `name` from an ImageBitmap / VideoFrame, resized and normalised (pixel * scale +
+        offset) on the GPU."""
+        self.ready(self.shapes)
+        return self.executor.run_image(name, bitmap, scale, offset, readback)
+
+    def output_textures(self) -> dict:
+        return self.executor.output_textures()
+
+    def ready(self, shapes: dict) -> None:
+        """Rebuild after a restored context or for new input shapes."""
         if self.gl.isContextLost():
             raise ContextLost("the WebGL context is lost: predict works again once the browser restores it")
-        shapes = {name: tuple(v.shape) for name, v in feeds.items()}
-        if (restores := self.host.restores(self.gl)) != self.restores:  # every GL object died with the old context
-            self.restores = restores
+        restores = self.host.restores(self.gl)
+        if restores != self.restores or shapes != self.shapes:
+            if restores == self.restores:  # a restore already took every GL object with the old context
+                self.executor.dispose()
+            self.restores, self.shapes = restores, shapes
             self.executor = self.build()
-        elif shapes != self.shapes:
-            self.executor.dispose()
-            self.shapes = shapes
-            self.executor = self.build()
-        return self.executor.run(feeds)
 
     def stats(self) -> dict:
         return self.executor.stats()

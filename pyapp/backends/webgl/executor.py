@@ -14,8 +14,11 @@ from ...errors import PyappError
 from ...graph import Graph, Ref
 from ...ops import OPS
 from . import glsl
-from .layout import pack, unpack
+from .layout import pack, shape4, unpack
 from .plan import Compute, Draw, Read, Upload, WebGLPlan
+
+
+IMAGE = -1  # the texture id of image inputs
 
 
 class ShaderError(PyappError):
@@ -96,13 +99,16 @@ class WebGLExecutor:
         for b, data in plan.blocks.items():
             self.buffers[b] = self.make_block(data)
         self.upload_ms = (time.perf_counter() - t0) * 1000
+        self.textures[IMAGE] = self.make_texture(1, 1, None, storage=False)  # image inputs (texImage2D sizes it)
+        self.image_steps: dict[tuple, Callable] = {}
         self.runs = [self.prepare(step) for step in plan.steps]
 
-    def make_texture(self, w: int, h: int, data: np.ndarray | None):
+    def make_texture(self, w: int, h: int, data: np.ndarray | None, storage: bool = True):
         gl = self.gl
         tex = gl.createTexture()
         gl.bindTexture(gl.TEXTURE_2D, tex)
-        gl.texStorage2D(gl.TEXTURE_2D, 1, gl.RGBA32F, w, h)
+        if storage:
+            gl.texStorage2D(gl.TEXTURE_2D, 1, gl.RGBA32F, w, h)
         for param in (gl.TEXTURE_MIN_FILTER, gl.TEXTURE_MAG_FILTER):
             gl.texParameteri(gl.TEXTURE_2D, param, gl.NEAREST)
         if data is not None:
@@ -194,16 +200,61 @@ class WebGLExecutor:
 
         return run
 
+    def output_textures(self) -> dict[str, tuple[Any, int, int]]:
+        """Output name -> (WebGLTexture, width, height) for outputs computed on the GPU, valid until
+        the next run: render from them (run(..., readback=False)) instead of reading back."""
+        where = {s.ref: s.texture for s in self.plan.steps if isinstance(s, Read)}
+        return {name: (self.textures[where[ref]], *self.plan.sizes[where[ref]])
+                for name, ref in self.graph.outputs.items() if ref in where}
+
+    def readback_start(self) -> int:
+        """Index of the trailing reads of the outputs."""
+        i = len(self.plan.steps)
+        while i and isinstance(self.plan.steps[i - 1], Read):
+            i -= 1
+        return i
+
+    def image_input(self, name: str, width: int, height: int, scale: float, offset: float) -> tuple[int, Callable]:
+        """(index of the input's upload step, a step drawing the image texture into the input, resized
+        with TF's half-pixel bilinear rule and mapped to pixel * scale + offset)."""
+        index = next((i for i, s in enumerate(self.plan.steps) if isinstance(s, Upload) and s.ref == (name, 0)), None)
+        if index is None:
+            raise PyappError(f"input {name!r} is not read on the GPU: feed it as an array")
+        key = (name, width, height, scale, offset)
+        if key not in self.image_steps:
+            upload = self.plan.steps[index]
+            target, (n, h, w, c) = upload.texture, shape4(upload.shape)
+            source = glsl.fragment("bilinear", 1, 2, [], [("Mul", ["v", "vec4(f0)"]), ("Add", ["r0", "vec4(f1)"])])
+            draw = Draw(f"image {name}", source, target, self.plan.sizes[target], (IMAGE,),
+                        (("s0", (1, height, width, 4)), ("q0", (0, 1, 0, 0)), ("q1", (0, 0, 0, 0)), ("os", (n, h, w, c))),
+                        (("f0", 255.0 * scale), ("f1", offset)))
+            self.image_steps[key] = self.prepare(draw)
+        return index, self.image_steps[key]
+
+    def run_image(self, name: str, bitmap, scale: float = 1 / 255, offset: float = 0.0, readback: bool = True) -> dict[str, np.ndarray]:
+        """Run with input `name` taken from an ImageBitmap / VideoFrame / canvas: uploaded as an RGBA8
+        texture and resized and normalised on the GPU, with no CPU copy of the pixels."""
+        index, draw = self.image_input(name, int(bitmap.width), int(bitmap.height), scale, offset)
+        gl = self.gl
+        gl.bindTexture(gl.TEXTURE_2D, self.textures[IMAGE])
+        gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGBA8, gl.RGBA, gl.UNSIGNED_BYTE, bitmap)
+        env = self.env({})
+        end = len(self.runs) if readback else self.readback_start()
+        for i, step in enumerate(self.runs[:end]):
+            (draw if i == index else step)(env)
+        return {name: np.asarray(env[ref]) for name, ref in self.graph.outputs.items() if ref in env}
+
     def env(self, feeds: Mapping[str, np.ndarray]) -> dict[Ref, Any]:
         env: dict[Ref, Any] = dict(self.graph.consts)
         env.update(((name, 0), v) for name, v in feeds.items())
         return env
 
-    def run(self, feeds: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    def run(self, feeds: Mapping[str, np.ndarray], readback: bool = True) -> dict[str, np.ndarray]:
+        """Output name -> array; readback=False leaves GPU outputs in output_textures() instead."""
         env = self.env(feeds)
-        for step in self.runs:
+        for step in self.runs if readback else self.runs[: self.readback_start()]:
             step(env)
-        return {name: np.asarray(env[ref]) for name, ref in self.graph.outputs.items()}
+        return {name: np.asarray(env[ref]) for name, ref in self.graph.outputs.items() if ref in env}
 
     def dispatch_profile(self, feeds: Mapping[str, np.ndarray]) -> dict[str, float]:
         """One run, its wall time split by step kind. GL calls only queue work, so draw + upload time

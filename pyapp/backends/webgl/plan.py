@@ -33,6 +33,7 @@ class Draw:
 class Upload:
     ref: Ref
     texture: int
+    shape: tuple[int, ...]
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,7 @@ class Builder:
             return self.constant(ref, pack(value).reshape(-1, texture_size(value.shape)[0] * 4))
         if ref not in self.texture_of:  # a numpy value: uploaded each run
             self.texture_of[ref] = self.new_texture(texture_size(self.infos[ref].shape))
-            self.steps.append(Upload(ref, self.texture_of[ref]))
+            self.steps.append(Upload(ref, self.texture_of[ref], tuple(self.infos[ref].shape)))
         return self.texture_of[ref]
 
     def numpy(self, ref: Ref) -> None:

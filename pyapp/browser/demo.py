@@ -1,0 +1,315 @@
+"""Worker calls for the webcam segmentation demo (static/demo.js is the page's glue).
+
+Each camera frame arrives as a transferred ImageBitmap already at the processing size; the
+composited frame goes back as a transferred ImageBitmap in a "demo-frame" event, which the page
+shows with a bitmaprenderer canvas. Rendering into the worker's own OffscreenCanvases (a 2D one for
+the CPU backend, a WebGL2 one for the GPU) lets the backend change while running: one canvas could
+hold only one kind of context.
+  CPU backend: bitmap -> 2D canvas -> numpy -> model -> numpy composite -> putImageData.
+  WebGL backend: the model runs on the compositor's WebGL2 context; frame and mask are textures and
+  the effect is drawn on the GPU (pyapp.effects.gl).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import statistics
+import time
+from collections import deque
+
+import js
+import numpy as np
+from pyodide.ffi import to_js
+
+from ..backends import cpu, webgl
+from ..effects import Options, SEGMENTERS, probability
+from ..effects.cpu import Smoother, composite, edge_alpha
+from ..effects.gl import Compositor
+from ..effects.options import RESOLUTIONS
+from ..effects.segment import resize
+from ..errors import PyappError
+from ..graph import build_graph
+from ..model import check_weights_referenced, decode_weights, parse_model_json
+from .gl import Host, WebGLUnavailable, context_info, create_context
+from .rpc import event, method, post
+
+SOFTWARE_RENDERERS = re.compile(r"swiftshader|llvmpipe|softpipe|software", re.I)
+PROBE_RUNS = 3  # timed inferences per backend, after one warm-up
+
+
+def js_object(d: dict):
+    return to_js(d, dict_converter=js.Object.fromEntries)
+
+
+def canvas_2d(w: int, h: int):
+    canvas = js.OffscreenCanvas.new(w, h)
+    return canvas, canvas.getContext("2d", js_object({"willReadFrequently": True}))
+
+
+def pixels(ctx, w: int, h: int) -> np.ndarray:
+    return np.frombuffer(ctx.getImageData(0, 0, w, h).data.to_bytes(), np.uint8).reshape(h, w, 4)
+
+
+def image_data(rgba: np.ndarray):
+    import pyodide_js
+
+    h, w = rgba.shape[:2]
+    view = js.Uint8ClampedArray.new(pyodide_js._module.HEAPU8.buffer, rgba.ctypes.data, rgba.size)
+    return js.ImageData.new(view.slice(), w, h)
+
+
+async def fetch_bytes(url: str) -> bytes:
+    from pyodide.http import pyfetch
+
+    response = await pyfetch(url)
+    if not response.ok:
+        raise PyappError(f"GET {url}: HTTP {response.status}")
+    return await response.bytes()
+
+
+async def load_graph(name: str, url: str):
+    """model.json, then its shards in parallel, with a "demo-progress" event per file."""
+    event("demo-progress", model=name, stage="download", done=0, total=1)
+    spec = parse_model_json(await fetch_bytes(url), url)
+    base, paths = url.rsplit("/", 1)[0], spec.shard_paths()
+    done = 0
+
+    async def shard(path: str) -> bytes:
+        nonlocal done
+        data = await fetch_bytes(f"{base}/{path}")
+        done += 1
+        event("demo-progress", model=name, stage="download", done=done, total=len(paths))
+        return data
+
+    shards = dict(zip(paths, await asyncio.gather(*(shard(p) for p in paths))))
+    weights = decode_weights(spec, shards)
+    check_weights_referenced(spec, weights)
+    return spec, build_graph(spec, weights)
+
+
+class Demo:
+    def __init__(self, models: dict[str, str], options: Options):
+        self.models, self.options = models, options
+        self.graphs: dict[str, tuple] = {}  # model -> (spec, graph)
+        self.runners: dict[tuple[str, str], object] = {}  # (model, backend) -> runner
+        self.choices: dict[str, tuple[str, str]] = {}  # model -> (backend, why) for "auto"
+        self.backend, self.reason = "cpu", ""
+        self.gl = self.gl_canvas = self.compositor = None
+        self.gl_problem: str | None = None
+        self.frame_canvas, self.frame_ctx = canvas_2d(1, 1)
+        self.input_canvas, self.input_ctx = canvas_2d(1, 1)
+        self.smoother = Smoother()
+        self.background = None  # ImageBitmap as set by the page
+        self.background_pixels: dict[tuple[int, int], np.ndarray] = {}
+        self.inference_ms: deque[float] = deque(maxlen=30)
+        self.frames = 0
+
+    # -- WebGL2 -----------------------------------------------------------------------------------
+    def webgl(self) -> str | None:
+        """Sets up the compositor's context once; returns why WebGL cannot be used, or None."""
+        if self.compositor is None and self.gl_problem is None:
+            try:
+                self.gl = create_context()
+                self.gl_canvas = self.gl.canvas
+                if self.gl.getExtension("EXT_color_buffer_float") is None:
+                    raise WebGLUnavailable("WebGL2 here cannot render to float textures (no EXT_color_buffer_float)")
+                self.compositor = Compositor(self.gl, Host)
+                if self.background is not None:
+                    self.compositor.upload_image("background", self.background, self.background.height, self.background.width)
+            except PyappError as e:
+                self.gl_problem = str(e)
+        return self.gl_problem
+
+    def renderer(self) -> str:
+        return context_info(self.gl)["renderer"]
+
+    # -- models and backends ----------------------------------------------------------------------
+    async def graph(self, name: str):
+        if name not in self.graphs:
+            if name not in self.models:
+                raise PyappError(f"model {name!r} is not served here (served: {', '.join(sorted(self.models))})")
+            self.graphs[name] = await load_graph(name, self.models[name])
+        return self.graphs[name]
+
+    async def runner(self, name: str, backend: str):
+        if (name, backend) not in self.runners:
+            _, graph = await self.graph(name)
+            event("demo-progress", model=name, stage=f"compile ({backend})", done=0, total=1)
+            await asyncio.sleep(0)  # let the event out before a long compile
+            runner = webgl.compile(graph, gl=self.gl, host=Host) if backend == "webgl" else cpu.compile(graph)
+            self.infer(runner, name, np.zeros((*SEGMENTERS[name].size, 4), np.uint8))  # compiles GL programs
+            self.runners[name, backend] = runner
+            event("demo-progress", model=name, stage=f"compile ({backend})", done=1, total=1)
+        return self.runners[name, backend]
+
+    def infer(self, runner, name: str, rgba: np.ndarray) -> np.ndarray:
+        """Model-size RGBA pixels -> P(person) at model resolution."""
+        x = rgba[None, ..., :3].astype(np.float32) / np.float32(255)
+        (output,) = runner.run({runner.graph.inputs[0]: x}).values()
+        return probability(name, output)
+
+    async def switch(self, options: Options) -> None:
+        """Readies the options' model on the backend they ask for, then switches to both at once:
+        frames arriving meanwhile still use the previous model and backend."""
+        backend, reason = await self.choose(options.model, options.backend)
+        await self.runner(options.model, backend)
+        self.options, self.backend, self.reason = options, backend, reason
+
+    async def choose(self, name: str, want: str) -> tuple[str, str]:
+        """(backend, why) for a model and the backend asked for."""
+        problem = None if want == "cpu" else self.webgl()
+        if want == "cpu":
+            return "cpu", "chosen"
+        if problem:
+            return "cpu", f"WebGL2 unusable: {problem}"
+        if want == "webgl":
+            return "webgl", "chosen"
+        if not SOFTWARE_RENDERERS.search(renderer := self.renderer()):
+            return "webgl", f"auto: hardware WebGL2 ({renderer})"
+        if name not in self.choices:
+            self.choices[name] = await self.probe(name, renderer)
+        return self.choices[name]
+
+    async def probe(self, name: str, renderer: str) -> tuple[str, str]:
+        """On a software renderer the CPU may win: time both on this model and take the faster."""
+        rgba = np.zeros((*SEGMENTERS[name].size, 4), np.uint8)
+        ms = {}
+        for backend in ("webgl", "cpu"):
+            runner = await self.runner(name, backend)
+            event("demo-progress", model=name, stage=f"probe ({backend})", done=0, total=1)
+            await asyncio.sleep(0)
+            times = []
+            for _ in range(PROBE_RUNS):
+                t0 = time.perf_counter()
+                self.infer(runner, name, rgba)
+                times.append((time.perf_counter() - t0) * 1000)
+            ms[backend] = statistics.median(times)
+        best = min(ms, key=ms.get)
+        short = SOFTWARE_RENDERERS.search(renderer).group(0)
+        return best, (f"auto: software renderer ({short}); probe on {name}: webgl {ms['webgl']:.0f} ms, "
+                      f"cpu {ms['cpu']:.0f} ms per inference")
+
+    # -- frames -----------------------------------------------------------------------------------
+    def model_pixels(self, bitmap) -> np.ndarray:
+        h, w = SEGMENTERS[self.options.model].size
+        if (self.input_canvas.width, self.input_canvas.height) != (w, h):
+            self.input_canvas.width, self.input_canvas.height = w, h
+        self.input_ctx.drawImage(bitmap, 0, 0, w, h)
+        return pixels(self.input_ctx, w, h)
+
+    def segment(self, bitmap) -> np.ndarray:
+        runner = self.runners[self.options.model, self.backend]
+        t0 = time.perf_counter()
+        prob = self.infer(runner, self.options.model, self.model_pixels(bitmap))
+        self.inference_ms.append((time.perf_counter() - t0) * 1000)
+        return prob
+
+    def background_at(self, h: int, w: int) -> np.ndarray | None:
+        if self.background is None:
+            return None
+        if (h, w) not in self.background_pixels:
+            canvas, ctx = canvas_2d(w, h)
+            ctx.drawImage(self.background, 0, 0, w, h)
+            self.background_pixels = {(h, w): pixels(ctx, w, h)}
+        return self.background_pixels[h, w]
+
+    def render(self, bitmap, options: Options, smoother: Smoother):
+        """Segments and composites one bitmap; returns (canvas holding the result, P(person))."""
+        w, h = bitmap.width, bitmap.height
+        prob = self.segment(bitmap)
+        if self.backend == "webgl":
+            if (self.gl_canvas.width, self.gl_canvas.height) != (w, h):
+                self.gl_canvas.width, self.gl_canvas.height = w, h
+            self.compositor.render(bitmap, h, w, prob, options)
+            return self.gl_canvas, prob
+        canvas, ctx = self.frame_canvas, self.frame_ctx
+        if (canvas.width, canvas.height) != (w, h):
+            canvas.width, canvas.height = w, h
+        ctx.drawImage(bitmap, 0, 0)
+        smoothed = smoother(prob, options.smoothing)
+        ctx.putImageData(image_data(composite(pixels(ctx, w, h), smoothed, options, self.background_at(h, w))), 0, 0)
+        return canvas, prob
+
+    def stats(self) -> dict:
+        gl = {"compositor": self.compositor.stats() if self.compositor else None,
+              "models": {f"{m}/{b}": r.stats() for (m, b), r in self.runners.items() if b == "webgl"}}
+        return {"backend": self.backend, "reason": self.reason, "options": self.options.as_dict(),
+                "frames": self.frames, "inference_ms": statistics.median(self.inference_ms) if self.inference_ms else None,
+                "gl": gl, "gl_textures": sum(s["textures"] for s in [gl["compositor"] or {"textures": 0}, *gl["models"].values()]),
+                "gl_programs": sum(s["programs"] for s in [gl["compositor"] or {"programs": 0}, *gl["models"].values()])}
+
+
+DEMO: dict[str, Demo] = {}
+
+
+def demo() -> Demo:
+    if "demo" not in DEMO:
+        raise PyappError("the demo is not started: call demo_start first")
+    return DEMO["demo"]
+
+
+@method("demo_start")
+async def start(models: dict, options: dict | None = None) -> dict:
+    """models: {name: model.json URL}; options: pyapp.effects.Options fields. Loads the model, picks
+    the backend (probing on a software renderer) and returns the stats."""
+    d = DEMO["demo"] = Demo(models, Options())
+    await d.switch(d.options.changed(**(options or {})))
+    return {**d.stats(), "resolutions": RESOLUTIONS}
+
+
+@method("demo_options")
+async def set_options(**changes) -> dict:
+    d = demo()
+    new = d.options.changed(**changes)
+    if (new.model, new.backend) != (d.options.model, d.options.backend):
+        await d.switch(new)
+    d.options = new
+    return d.stats()
+
+
+@method("demo_background")
+def set_background(image) -> None:
+    """The replacement background: an ImageBitmap (bundled image or upload)."""
+    d = demo()
+    d.background, d.background_pixels = image, {}
+    if d.compositor is not None:
+        d.compositor.upload_image("background", image, image.height, image.width)
+
+
+@method("demo_frame")
+def frame(bitmap) -> dict:
+    """One camera frame: the composited result goes back in a "demo-frame" event (transferred)."""
+    d = demo()
+    t0 = time.perf_counter()
+    try:
+        canvas, _ = d.render(bitmap, d.options, d.smoother)
+    finally:
+        bitmap.close()
+    out = canvas.transferToImageBitmap()
+    d.frames += 1
+    ms = (time.perf_counter() - t0) * 1000
+    post({"kind": "event", "type": "demo-frame", "bitmap": out, "ms": ms}, transfer=[out])
+    return {"ms": ms, "inference_ms": d.inference_ms[-1]}
+
+
+@method("demo_image")
+async def single_image(image) -> dict:
+    """Single-image mode: the composite and the mask (white = person) as PNG blobs."""
+    d = demo()
+    canvas, prob = d.render(image, d.options.changed(smoothing=0.0, flip=False), Smoother())
+    w, h = image.width, image.height
+    composited = await canvas.convertToBlob(js_object({"type": "image/png"}))
+    alpha = edge_alpha(resize(prob, h, w), d.options.threshold, d.options.softness)
+    grey = np.clip(alpha * 255 + 0.5, 0, 255).astype(np.uint8)
+    rgba = np.dstack([grey, grey, grey, np.full_like(grey, 255)])
+    mask_canvas, ctx = canvas_2d(w, h)
+    ctx.putImageData(image_data(rgba), 0, 0)
+    mask = await mask_canvas.convertToBlob(js_object({"type": "image/png"}))
+    return {"composite": composited, "mask": mask, "width": w, "height": h}
+
+
+@method("demo_stats")
+def stats() -> dict:
+    return demo().stats()
+

@@ -1,0 +1,184 @@
+"""The effects on a WebGL2 context: frame and mask in textures, the blur in separable passes at
+reduced resolution, the composite drawn straight to the context's canvas. `gl` is the context;
+`host.f32(array)` gives a JS Float32Array copy (pyapp.browser.gl.Host). Nothing is read back."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import PyappError
+from . import shaders
+from .blur import reduced_size, taps
+from .options import EFFECTS, Options, rgb
+
+PROGRAMS = {
+    "ema": (shaders.EMA, ("size", "mask", "previous", "weight")),
+    "copy": (shaders.COPY, ("size", "image")),
+    "blur": (shaders.BLUR, ("size", "image", "direction", "weights", "taps", "step")),
+    "composite": (shaders.COMPOSITE, ("size", "frame", "mask", "back", "effect", "threshold",
+                                      "half_width", "opacity", "colour", "flip")),
+}
+# name -> (internal format, format, type); every one is filterable (LINEAR) in WebGL2
+FORMATS = {"frame": "RGBA8", "background": "RGBA8", "mask": "R16F", "ema0": "R16F", "ema1": "R16F",
+           "small": "RGBA8", "blur0": "RGBA8", "blur1": "RGBA8"}
+
+
+class Compositor:
+    def __init__(self, gl, host):
+        self.gl, self.host = gl, host
+        vertex = self.shader(gl.VERTEX_SHADER, shaders.VERTEX)
+        self.programs = {name: self.program(vertex, source, uniforms) for name, (source, uniforms) in PROGRAMS.items()}
+        gl.deleteShader(vertex)  # stays alive while attached
+        self.textures = {name: self.texture() for name in FORMATS}
+        self.sizes: dict[str, tuple[int, int]] = {}
+        self.framebuffer = gl.createFramebuffer()
+        self.history = 0  # which ema texture holds the last smoothed mask
+        self.history_size: tuple[int, int] | None = None  # of that mask; None: no mask yet
+        self.allocate("background", 1, 1)
+        self.fill("background", 0.5)  # grey until an image is set
+
+    def shader(self, kind, source: str):
+        gl = self.gl
+        sh = gl.createShader(kind)
+        gl.shaderSource(sh, source)
+        gl.compileShader(sh)
+        if not gl.getShaderParameter(sh, gl.COMPILE_STATUS):
+            raise PyappError(f"effects shader does not compile: {gl.getShaderInfoLog(sh)}")
+        return sh
+
+    def program(self, vertex, source: str, uniforms: tuple[str, ...]):
+        gl = self.gl
+        fragment = self.shader(gl.FRAGMENT_SHADER, source)
+        prog = gl.createProgram()
+        gl.attachShader(prog, vertex)
+        gl.attachShader(prog, fragment)
+        gl.linkProgram(prog)
+        gl.deleteShader(fragment)
+        if not gl.getProgramParameter(prog, gl.LINK_STATUS):
+            raise PyappError(f"effects program does not link: {gl.getProgramInfoLog(prog)}")
+        return prog, {u: gl.getUniformLocation(prog, u) for u in uniforms}
+
+    def texture(self):
+        gl = self.gl
+        tex = gl.createTexture()
+        gl.bindTexture(gl.TEXTURE_2D, tex)
+        for param, value in ((gl.TEXTURE_MIN_FILTER, gl.LINEAR), (gl.TEXTURE_MAG_FILTER, gl.LINEAR),
+                             (gl.TEXTURE_WRAP_S, gl.CLAMP_TO_EDGE), (gl.TEXTURE_WRAP_T, gl.CLAMP_TO_EDGE)):
+            gl.texParameteri(gl.TEXTURE_2D, param, value)
+        return tex
+
+    def allocate(self, name: str, h: int, w: int) -> None:
+        """(Re)size a render target; the texture object stays the same one."""
+        if self.sizes.get(name) != (h, w):
+            gl = self.gl
+            gl.bindTexture(gl.TEXTURE_2D, self.textures[name])
+            internal = getattr(gl, FORMATS[name])
+            fmt, kind = (gl.RED, gl.HALF_FLOAT) if FORMATS[name] == "R16F" else (gl.RGBA, gl.UNSIGNED_BYTE)
+            gl.texImage2D(gl.TEXTURE_2D, 0, internal, w, h, 0, fmt, kind, None)
+            self.sizes[name] = (h, w)
+
+    def upload_image(self, name: str, image, h: int, w: int) -> None:
+        """An ImageBitmap (or any TexImageSource) into a texture, rows top-first."""
+        gl = self.gl
+        gl.bindTexture(gl.TEXTURE_2D, self.textures[name])
+        gl.pixelStorei(gl.UNPACK_FLIP_Y_WEBGL, False)
+        gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGBA8, gl.RGBA, gl.UNSIGNED_BYTE, image)
+        self.sizes[name] = (h, w)
+
+    def fill(self, name: str, grey: float) -> None:
+        gl = self.gl
+        gl.bindFramebuffer(gl.FRAMEBUFFER, self.framebuffer)
+        gl.framebufferTexture2D(gl.FRAMEBUFFER, gl.COLOR_ATTACHMENT0, gl.TEXTURE_2D, self.textures[name], 0)
+        gl.clearColor(grey, grey, grey, 1.0)
+        gl.clear(gl.COLOR_BUFFER_BIT)
+
+    def upload_mask(self, prob: np.ndarray) -> None:
+        gl = self.gl
+        h, w = prob.shape
+        gl.bindTexture(gl.TEXTURE_2D, self.textures["mask"])
+        gl.pixelStorei(gl.UNPACK_ALIGNMENT, 1)
+        gl.texImage2D(gl.TEXTURE_2D, 0, gl.R16F, w, h, 0, gl.RED, gl.FLOAT, self.host.f32(prob))
+        self.sizes["mask"] = (h, w)
+
+    def draw(self, name: str, target: str | None, textures: dict[str, str], **uniforms) -> None:
+        """One full-target pass of program `name` into texture `target` (None: the canvas)."""
+        gl = self.gl
+        prog, loc = self.programs[name]
+        gl.useProgram(prog)
+        if target is None:
+            gl.bindFramebuffer(gl.FRAMEBUFFER, None)
+            w, h = gl.drawingBufferWidth, gl.drawingBufferHeight
+        else:
+            gl.bindFramebuffer(gl.FRAMEBUFFER, self.framebuffer)
+            gl.framebufferTexture2D(gl.FRAMEBUFFER, gl.COLOR_ATTACHMENT0, gl.TEXTURE_2D, self.textures[target], 0)
+            h, w = self.sizes[target]
+        gl.viewport(0, 0, w, h)
+        gl.uniform2f(loc["size"], w, h)
+        for unit, (sampler, texture) in enumerate(textures.items()):
+            gl.activeTexture(gl.TEXTURE0 + unit)
+            gl.bindTexture(gl.TEXTURE_2D, self.textures[texture])
+            gl.uniform1i(loc[sampler], unit)
+        for uniform, value in uniforms.items():
+            set_uniform(gl, loc[uniform], value)
+        gl.drawArrays(gl.TRIANGLES, 0, 3)
+
+    def smooth(self, weight: float) -> str:
+        """EMA of the mask in a ping-pong pair; returns the texture holding the smoothed mask."""
+        h, w = self.sizes["mask"]
+        current = 1 - self.history
+        for name in ("ema0", "ema1"):
+            self.allocate(name, h, w)
+        restart = self.history_size != (h, w) or weight <= 0
+        self.draw("ema", f"ema{current}", {"mask": "mask", "previous": f"ema{self.history}"},
+                  weight=0.0 if restart else float(weight))
+        self.history, self.history_size = current, (h, w)
+        return f"ema{current}"
+
+    def blur(self, strength: float) -> str:
+        h, w = self.sizes["frame"]
+        rh, rw = reduced_size(h, w)
+        for name in ("small", "blur0", "blur1"):
+            self.allocate(name, rh, rw)
+        weights, step = taps(strength, h, w)
+        padded = np.zeros(shaders.MAX_TAPS // 2 + 1, np.float32)
+        padded[: len(weights)] = weights
+        self.draw("copy", "small", {"image": "frame"})
+        common = {"weights": ("1fv", self.host.f32(padded)), "taps": ("1i", len(weights)), "step": float(step)}
+        self.draw("blur", "blur0", {"image": "small"}, direction=(1.0 / rw, 0.0), **common)
+        self.draw("blur", "blur1", {"image": "blur0"}, direction=(0.0, 1.0 / rh), **common)
+        return "blur1"
+
+    def render(self, frame, h: int, w: int, prob: np.ndarray, options: Options) -> None:
+        """Composite one frame (an ImageBitmap, h x w) with P(person) at model resolution onto the
+        canvas, whose size the caller has set to w x h."""
+        self.upload_image("frame", frame, h, w)
+        self.upload_mask(prob)
+        mask = self.smooth(options.smoothing)
+        back = self.blur(options.blur) if options.effect == "blur" else "background"
+        self.draw("composite", None, {"frame": "frame", "mask": mask, "back": back},
+                  effect=("1i", EFFECTS.index(options.effect)), threshold=float(options.threshold),
+                  half_width=max(float(options.softness), 1e-3) / 2, opacity=float(options.opacity),
+                  colour=rgb(options.colour), flip=("1i", int(bool(options.flip))))
+
+    def stats(self) -> dict:
+        return {"programs": len(self.programs), "textures": len(self.textures), "framebuffers": 1}
+
+    def dispose(self) -> None:
+        gl = self.gl
+        for prog, _ in self.programs.values():
+            gl.deleteProgram(prog)
+        for tex in self.textures.values():
+            gl.deleteTexture(tex)
+        gl.deleteFramebuffer(self.framebuffer)
+        self.programs, self.textures = {}, {}
+
+
+def set_uniform(gl, location, value) -> None:
+    """float -> uniform1f, tuple -> uniform{2,3}f, ("1i" | "1fv", v) -> that call."""
+    if isinstance(value, tuple) and isinstance(value[0], str):
+        kind, v = value
+        getattr(gl, f"uniform{kind}")(location, v)
+    elif isinstance(value, tuple):
+        getattr(gl, f"uniform{len(value)}f")(location, *value)
+    else:
+        gl.uniform1f(location, value)

@@ -1,0 +1,287 @@
+// Demo page glue: camera, controls, the frame pump and the display. Segmentation and compositing
+// happen in Python in the worker (pyapp/browser/demo.py); this file only moves frames and shows them.
+import { WorkerClient } from "./protocol.js";
+
+const $ = (id) => document.getElementById(id);
+const BACKGROUNDS = ["sunset", "ocean", "studio", "bokeh"];
+const OPTION_INPUTS = { model: "value", backend: "value", resolution: "value", blur: "number", colour: "value",
+  opacity: "number", threshold: "number", softness: "number", smoothing: "number", flip: "checked" };
+
+const state = {
+  client: null, resolutions: null, source: null, stream: null, busy: false, dropped: 0,
+  cameraFrames: [], segFrames: [], image: null, downloads: [],
+};
+
+// One status line over the view: boot and model-load progress, errors; empty hides it.
+function say(text, progress) {
+  $("message").textContent = text;
+  $("notice").hidden = !text;
+  $("progress").hidden = progress === undefined;
+  if (progress !== undefined) $("progress").value = progress;
+}
+
+function options() {
+  const out = { effect: document.querySelector("input[name=effect]:checked").value };
+  for (const [id, kind] of Object.entries(OPTION_INPUTS)) {
+    const el = $(id);
+    out[id] = kind === "number" ? Number(el.value) : el[kind];
+  }
+  return out;
+}
+
+function showEffectControls() {
+  const effect = options().effect;
+  for (const el of document.querySelectorAll("[data-effect]")) el.hidden = el.dataset.effect !== effect;
+}
+
+function showStats(stats) {
+  $("backend-active").textContent = stats.backend;
+  $("reason").textContent = `Backend: ${stats.backend} — ${stats.reason}`;
+  if (stats.inference_ms != null) $("inference-ms").textContent = `${stats.inference_ms.toFixed(0)} ms`;
+  window.demo.stats = stats;
+}
+
+// Rates over the last second, from timestamps.
+function rate(times) {
+  const now = performance.now();
+  while (times.length && now - times[0] > 1000) times.shift();
+  return times.length;
+}
+
+function showRates() {
+  $("camera-fps").textContent = state.source ? `${rate(state.cameraFrames)} fps` : "–";
+  $("seg-fps").textContent = `${rate(state.segFrames)} fps`;
+  $("dropped").textContent = String(state.dropped);
+  window.demo.cameraFps = rate(state.cameraFrames);
+  window.demo.segFps = rate(state.segFrames);
+  window.demo.dropped = state.dropped;
+}
+
+function display(bitmap) {
+  const canvas = $("output");
+  if (canvas.width !== bitmap.width || canvas.height !== bitmap.height) {
+    canvas.width = bitmap.width;
+    canvas.height = bitmap.height;
+  }
+  canvas.getContext("bitmaprenderer").transferFromImageBitmap(bitmap);
+  $("view").classList.add("live");
+}
+
+// Called for every new frame of the <video>: the newest one goes to the worker only when it has
+// finished the previous one; the others are dropped (and counted), so nothing ever queues up.
+async function pump(video) {
+  if (state.source !== video) return;
+  video.requestVideoFrameCallback(() => pump(video));
+  state.cameraFrames.push(performance.now());
+  if (state.busy) {
+    state.dropped++;
+    return;
+  }
+  state.busy = true;
+  try {
+    const scale = state.resolutions[options().resolution];
+    const bitmap = await createImageBitmap(video, {
+      resizeWidth: Math.max(1, Math.round(video.videoWidth * scale)),
+      resizeHeight: Math.max(1, Math.round(video.videoHeight * scale)),
+      resizeQuality: "medium",
+    });
+    const result = await state.client.call("demo_frame", { bitmap }, [bitmap]);
+    state.segFrames.push(performance.now());
+    window.demo.lastFrame = result;
+  } catch (err) {
+    say(`Frame failed: ${err.message}`);
+  } finally {
+    state.busy = false;
+  }
+}
+
+function playSource(video) {
+  state.source = video;
+  state.cameraFrames = [];
+  $("overlay").hidden = false;
+  $("downloads").hidden = true;
+  video.requestVideoFrameCallback(() => pump(video));
+}
+
+function cameraMessage(err) {
+  if (!navigator.mediaDevices) return "The camera needs a secure page (https or localhost).";
+  if (err.name === "NotAllowedError") return "Camera permission was denied. Allow the camera for this site, or use a photo or video file instead (below).";
+  if (err.name === "NotFoundError" || err.name === "OverconstrainedError") return "No camera was found. Connect one, or use a photo or video file instead (below).";
+  if (err.name === "NotReadableError") return "The camera is in use by another program. Close it, or use a photo or video file instead.";
+  return `The camera could not start (${err.name}: ${err.message}).`;
+}
+
+async function startCamera() {
+  const [width, height] = $("camera-size").value.split("x").map(Number);
+  const deviceId = $("camera-picker").value;
+  $("camera-error").hidden = true;
+  try {
+    if (!navigator.mediaDevices) throw new Error("no mediaDevices");
+    state.stream = await navigator.mediaDevices.getUserMedia({
+      video: { width: { ideal: width }, height: { ideal: height }, ...(deviceId ? { deviceId: { exact: deviceId } } : {}) },
+      audio: false,
+    });
+  } catch (err) {
+    $("camera-error").textContent = cameraMessage(err);
+    $("camera-error").hidden = false;
+    window.demo.cameraError = err.name || "Error";
+    return;
+  }
+  await listCameras();
+  const video = document.createElement("video");
+  video.muted = true;
+  video.playsInline = true;
+  video.srcObject = state.stream;
+  await video.play();
+  $("camera-toggle").textContent = "Stop camera";
+  playSource(video);
+}
+
+function stopSource() {
+  if (state.source) state.source.pause();
+  state.source = null;
+  if (state.stream) for (const track of state.stream.getTracks()) track.stop();
+  state.stream = null;
+  $("camera-toggle").textContent = "Start camera";
+}
+
+async function listCameras() {
+  const cameras = (await navigator.mediaDevices.enumerateDevices()).filter((d) => d.kind === "videoinput");
+  const picker = $("camera-picker");
+  const current = state.stream && state.stream.getVideoTracks()[0].getSettings().deviceId;
+  picker.replaceChildren(...cameras.map((c, i) => new Option(c.label || `Camera ${i + 1}`, c.deviceId, false, c.deviceId === current)));
+  picker.hidden = cameras.length < 2;
+}
+
+// Single-image mode: the composite is shown, the composite and the mask offered as PNGs.
+async function segmentImage(file) {
+  stopSource();
+  const bitmap = await createImageBitmap(file);
+  state.image = file;
+  say("Segmenting…");
+  const result = await state.client.call("demo_image", { image: bitmap }, [bitmap]);
+  for (const url of state.downloads) URL.revokeObjectURL(url);
+  state.downloads = [URL.createObjectURL(result.composite), URL.createObjectURL(result.mask)];
+  $("download-composite").href = state.downloads[0];
+  $("download-mask").href = state.downloads[1];
+  $("downloads").hidden = false;
+  $("overlay").hidden = true;
+  display(await createImageBitmap(result.composite));
+  say("");
+  window.demo.image = result;
+  showStats(await state.client.call("demo_stats"));
+}
+
+async function useFile(file) {
+  if (!file) return;
+  if (file.type.startsWith("video/")) {
+    stopSource();
+    const video = document.createElement("video");
+    Object.assign(video, { muted: true, loop: true, playsInline: true, src: URL.createObjectURL(file) });
+    await video.play();
+    playSource(video);
+  } else {
+    await segmentImage(file);
+  }
+}
+
+async function setBackground(source) {
+  const bitmap = await createImageBitmap(source);
+  await state.client.call("demo_background", { image: bitmap }, [bitmap]);
+}
+
+function backgroundPicker() {
+  const box = $("backgrounds");
+  for (const name of BACKGROUNDS) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "thumb";
+    button.title = name;
+    button.style.backgroundImage = `url(/backgrounds/${name}.png)`;
+    button.onclick = async () => {
+      for (const b of box.querySelectorAll(".thumb")) b.classList.toggle("selected", b === button);
+      await setBackground(await (await fetch(`/backgrounds/${name}.png`)).blob());
+    };
+    box.insertBefore(button, box.lastElementChild);
+  }
+  $("background-file").onchange = async (ev) => {
+    if (ev.target.files[0]) await setBackground(ev.target.files[0]);
+  };
+  return box.querySelector(".thumb");
+}
+
+// Every control change goes to the worker at once; model or backend changes may load and probe.
+async function applyOptions() {
+  showEffectControls();
+  if (!state.resolutions) return;
+  const model = options().model;
+  try {
+    showStats(await state.client.call("demo_options", options()));
+    say("");
+    if (state.image && !state.source) await segmentImage(state.image);
+  } catch (err) {
+    say(`Could not apply the options: ${err.message}`);
+  }
+  window.demo.applied = model;
+}
+
+function onEvent(msg) {
+  if (msg.type === "demo-frame") {
+    display(msg.bitmap);
+  } else if (msg.type === "demo-progress") {
+    say(`Model ${msg.model}: ${msg.stage}…`, msg.total ? msg.done / msg.total : undefined);
+  } else if (msg.type === "stage") {
+    if (msg.state === "start") say(`Starting Python: ${msg.stage}…`);
+  } else if (msg.type === "error") {
+    say(`Python failed to start at “${msg.stage}”: ${msg.message}`);
+    window.demo.state = "error";
+  }
+  if (msg.type === "ready") ready();
+}
+
+async function ready() {
+  const models = window.demo.config.models;
+  say("Loading the model…");
+  try {
+    // The demo's worker calls register when their module is imported: only pages that use them pay.
+    await state.client.call("run_python", { code: "import pyapp.browser.demo" });
+    const stats = await state.client.call("demo_start", { models, options: options() });
+    state.resolutions = stats.resolutions;
+    showStats(stats);
+  } catch (err) {
+    say(`The model could not load: ${err.message}`);
+    window.demo.state = "error";
+    return;
+  }
+  await firstBackground.onclick();
+  say("");
+  $("hint").hidden = false;
+  for (const id of ["camera-toggle", "image-file"]) $(id).disabled = false;
+  window.demo.state = "ready";
+}
+
+let firstBackground;
+
+async function start() {
+  const config = await (await fetch("/api/config")).json();
+  const worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
+  state.client = new WorkerClient(worker, onEvent);
+  window.demo = { config, state: "loading", call: (m, p) => state.client.call(m, p) };
+  firstBackground = backgroundPicker();
+  showEffectControls();
+  $("controls").addEventListener("input", (ev) => { if (ev.target.type !== "file") applyOptions(); });
+  $("camera-size").onchange = () => { if (state.stream) { stopSource(); startCamera(); } };
+  $("controls").addEventListener("submit", (ev) => ev.preventDefault());
+  $("camera-toggle").onclick = () => (state.stream ? stopSource() : startCamera());
+  $("camera-picker").onchange = () => { stopSource(); startCamera(); };
+  $("image-file").onchange = (ev) => useFile(ev.target.files[0]);
+  const drop = $("drop");
+  drop.ondragover = (ev) => { ev.preventDefault(); drop.classList.add("over"); };
+  drop.ondragleave = () => drop.classList.remove("over");
+  drop.ondrop = (ev) => { ev.preventDefault(); drop.classList.remove("over"); useFile(ev.dataTransfer.files[0]); };
+  setInterval(showRates, 250);
+  setInterval(async () => { if (state.source && window.demo.state === "ready") showStats(await state.client.call("demo_stats")); }, 1000);
+  state.client.boot(config);
+}
+
+start().catch((err) => say(`The page failed to start: ${err.message}`));

@@ -2,11 +2,11 @@ import json
 
 import numpy as np
 import pytest
-from modelfiles import graph_model, placeholder, node, const, weight, write_model
+from modelfiles import const, graph_model, node, placeholder, weight, write_model
 
 from pyapp.api import load_graph_model
 from pyapp.errors import PyappError
-from pyapp.model import decode_weights, load_model_spec
+from pyapp.model import load_model_spec
 from pyapp.quantize import main, quantize_array, quantize_model
 from tools.golden import ensure, golden_dir
 from tools.tfjs_load import tfjs_predict

@@ -1,9 +1,18 @@
-"""`pyapp` command line: serve | setup | inspect | shard | quantize."""
+"""`pyapp` command line: serve | setup | inspect | shard | quantize | bench."""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
+
+# Tools with their own argument parsers: `pyapp NAME ARGS...` runs MODULE.main(ARGS).
+TOOLS = {
+    "inspect": ("pyapp.inspect", "describe a TF.js graph model"),
+    "shard": ("pyapp.shard", "re-cut a model's weights into shards with sha256s"),
+    "quantize": ("pyapp.quantize", "store float32 weights as float16/uint8/uint16"),
+    "bench": ("pyapp.bench.run", "pyapp vs TF.js 4.22 in Chromium: table, JSON, HTML report"),
+}
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -23,24 +32,6 @@ def cmd_setup(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_inspect(args: argparse.Namespace) -> int:
-    from .inspect import main
-
-    return main(args.argv)
-
-
-def cmd_shard(args: argparse.Namespace) -> int:
-    from .shard import main
-
-    return main(args.argv)
-
-
-def cmd_quantize(args: argparse.Namespace) -> int:
-    from .quantize import main
-
-    return main(args.argv)
-
-
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
@@ -57,21 +48,17 @@ def build_parser() -> argparse.ArgumentParser:
     setup = sub.add_parser("setup", help="fetch and verify the pinned assets (cached, offline after)")
     setup.set_defaults(run=cmd_setup)
 
-    inspect = sub.add_parser("inspect", help="describe a TF.js graph model (see `pyapp inspect -h`)",
-                             add_help=False)
-    inspect.add_argument("argv", nargs=argparse.REMAINDER)
-    inspect.set_defaults(run=cmd_inspect)
-    for name, run, what in (("shard", cmd_shard, "re-cut a model's weights into shards with sha256s"),
-                            ("quantize", cmd_quantize, "store float32 weights as float16/uint8/uint16")):
-        tool = sub.add_parser(name, help=f"{what} (see `pyapp {name} -h`)", add_help=False)
-        tool.add_argument("argv", nargs=argparse.REMAINDER)
-        tool.set_defaults(run=run)
+    for name, (_, what) in TOOLS.items():  # listed for --help; main() hands them their arguments
+        sub.add_parser(name, help=f"{what} (see `pyapp {name} -h`)", add_help=False)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
     try:
+        if argv and argv[0] in TOOLS:
+            return importlib.import_module(TOOLS[argv[0]][0]).main(argv[1:])
+        args = build_parser().parse_args(argv)
         return args.run(args)
     except KeyboardInterrupt:
         return 130

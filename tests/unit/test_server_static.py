@@ -134,9 +134,12 @@ def test_other_methods_are_refused(served):
 
 
 def test_config_names_wheel_models_and_runtime(served):
-    client, _ = served
+    client, roots = served
+    (roots["models"] / ".scratch").mkdir()
+    (roots["models"] / ".scratch" / "model.json").write_text("{}")
     config = client.get("/api/config").json()
     assert config["wheel"] == "/wheels/pyapp-0.1.0-py3-none-any.whl"
     assert config["pyodide"] == pyodide_url()
     assert config["models"] == {"selfie": "/models/selfie/model.json"}
     assert client.get(config["wheel"]).content.startswith(b"PK")
+    assert client.get("/models/.scratch/model.json").status_code == 200  # served, not offered

@@ -95,7 +95,9 @@ async function loadModel(url, backend = "cpu") {
 
 function setupModels(config) {
   const select = $("model-select");
-  for (const [name, url] of Object.entries(config.models || {})) select.add(new Option(name, url));
+  for (const [name, url] of Object.entries(config.models || {})) {
+    select.add(new Option(name, url, false, name === "selfie")); // the flagship model first
+  }
   $("model-form").addEventListener("submit", (ev) => {
     ev.preventDefault();
     loadModel(select.value, $("model-backend").value).catch(() => {}); // shown on the page

@@ -1,6 +1,7 @@
 """Public entry point: load a TF.js graph model and run it.
 
     model = pyapp.load_graph_model("models/selfie/model.json")   # backend="cpu"
+    model = GraphModel.from_spec(spec, weights, backend="webgl", gl=gl)  # in the worker: a WebGL2 context
     mask = model.predict(image)                                 # one input, one output: arrays
     maps = model.predict(image, outputs=["conv1", "segment"])   # any tensors, by name: a dict
 """
@@ -56,9 +57,11 @@ def shape_text(shape: tuple | None) -> str:
 
 
 class GraphModel:
-    def __init__(self, spec: ModelSpec, weights: Mapping[str, np.ndarray], backend: str = "cpu"):
+    def __init__(self, spec: ModelSpec, weights: Mapping[str, np.ndarray], backend: str = "cpu", **options: Any):
+        """options go to the backend's compile (webgl: gl, the WebGL2 context to run on)."""
         self.spec = spec
         self.backend = backend
+        self.options = options
         self.graph: Graph = build_graph(spec, weights)  # as loaded; each runner optimises its own copy
         self._backend = load_backend(backend)
         self._runners: dict[tuple[str, ...], Any] = {}
@@ -72,8 +75,8 @@ class GraphModel:
         ]
 
     @classmethod
-    def from_spec(cls, spec: ModelSpec, weights: Mapping[str, np.ndarray], backend: str = "cpu") -> GraphModel:
-        return cls(spec, weights, backend)
+    def from_spec(cls, spec: ModelSpec, weights: Mapping[str, np.ndarray], backend: str = "cpu", **options: Any) -> GraphModel:
+        return cls(spec, weights, backend, **options)
 
     def _runner(self, names: tuple[str, ...]):
         if names not in self._runners:
@@ -81,7 +84,7 @@ class GraphModel:
                 graph = self.graph.with_outputs(names)
             except KeyError as e:
                 raise InputError(f"{self.spec.source}: no tensor named {e.args[0]!r} (outputs: {', '.join(self.output_names)})") from None
-            self._runners[names] = self._backend.compile(graph)
+            self._runners[names] = self._backend.compile(graph, **self.options)
         return self._runners[names]
 
     def _feeds(self, x: Any) -> dict[str, np.ndarray]:
@@ -107,6 +110,13 @@ class GraphModel:
             return result[names[0]]
         return result
 
+    def dispose(self) -> None:
+        """Free what the backends hold (webgl: every texture, buffer and program)."""
+        for runner in self._runners.values():
+            if hasattr(runner, "dispose"):
+                runner.dispose()
+        self._runners.clear()
+
     def summary(self) -> str:
         runner = self._runner(self.output_names)
         n_params = sum(v.size for v in self.graph.consts.values())
@@ -125,7 +135,7 @@ class GraphModel:
         return "\n".join(lines)
 
 
-def load_graph_model(source: str, backend: str = "cpu", fetcher: Any = None) -> GraphModel:
+def load_graph_model(source: str, backend: str = "cpu", fetcher: Any = None, **options: Any) -> GraphModel:
     """model.json path (its shards beside it), or any source a fetcher (pyapp.model.Fetcher) reads."""
     spec, weights = load_model_spec(source, fetcher)
-    return GraphModel(spec, weights, backend)
+    return GraphModel(spec, weights, backend, **options)

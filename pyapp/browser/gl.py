@@ -26,6 +26,16 @@ def create_context(width: int = 1, height: int = 1, **attributes):
     return gl
 
 
+SHARED = []
+
+
+def shared_context():
+    """One WebGL2 context for the worker's models (created on first use)."""
+    if not SHARED:
+        SHARED.append(create_context())
+    return SHARED[0]
+
+
 def watch_context(canvas) -> None:
     """Let a lost context be restored (preventDefault), and count restores on the canvas: a backend
     that sees the count change re-creates its programs and textures (Host.restores)."""

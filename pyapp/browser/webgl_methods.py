@@ -14,11 +14,8 @@ import numpy as np
 from ..backends import webgl
 from ..graph import build_graph
 from ..model import check_weights_referenced, decode_weights, parse_model_json
-from .gl import Host, create_context
+from .gl import Host, shared_context
 from .rpc import method
-
-CONTEXT = {}  # one WebGL2 context for these calls
-
 
 async def fetch_bytes(url: str) -> bytes:
     from pyodide.http import pyfetch
@@ -33,22 +30,22 @@ async def fetch_npy(url: str) -> np.ndarray:
     return np.load(io.BytesIO(await fetch_bytes(url)))
 
 
-async def fetch_graph(url: str):
+async def fetch_model(url: str):
+    """(ModelSpec, weights) of model.json at url and its shards."""
     spec = parse_model_json(await fetch_bytes(url), url)
     base = url.rsplit("/", 1)[0]
     weights = decode_weights(spec, {p: await fetch_bytes(f"{base}/{p}") for p in spec.shard_paths()})
     check_weights_referenced(spec, weights)
+    return spec, weights
+
+
+async def fetch_graph(url: str):
+    spec, weights = await fetch_model(url)
     return spec, build_graph(spec, weights)
 
 
-def context():
-    if "gl" not in CONTEXT:
-        CONTEXT["gl"] = create_context()
-    return CONTEXT["gl"]
-
-
 def compile_graph(graph) -> webgl.WebGLRunner:
-    return webgl.compile(graph, gl=context(), host=Host)
+    return webgl.compile(graph, gl=shared_context(), host=Host)
 
 
 def error_of(got: np.ndarray, want: np.ndarray) -> dict:

@@ -53,7 +53,7 @@ HELPERS = r'''
 import numpy as np
 from pyapp.backends import cpu, webgl
 from pyapp.browser.gl import Host
-from pyapp.browser.webgl_methods import context
+from pyapp.browser.gl import shared_context as context
 from pyapp.graph import Graph, Node
 from pyapp.ops import OPS
 
@@ -243,7 +243,7 @@ def test_lost_context_is_reported_then_rebuilt_on_restore(gl_page):
 def test_shader_errors_name_the_kernel_and_quote_the_log(gl_page):
     message = python(gl_page, """
 from pyapp.backends.webgl.executor import Programs, ShaderError
-from pyapp.browser.webgl_methods import context
+from pyapp.browser.gl import shared_context as context
 try:
     Programs(context()).get("#version 300 es\\nvoid main() { undefined_thing; }", "conv test-layer", [])
 except ShaderError as e:
@@ -277,3 +277,18 @@ def test_image_bitmap_is_resized_and_normalised_on_the_gpu(gl_page):
     err, shape, kept, textures = result if isinstance(result, list) else (result, None, None, None)
     assert shape == [1, 24, 32, 3] and err < 1e-5
     assert kept == {} and textures == {"y": [32, 24]}  # left on the GPU: 32x24 RGBA texels
+
+
+def test_graph_model_runs_on_webgl_in_the_worker(gl_page, golden):
+    case = golden["meet"]["cases"]["coffee"]
+    result = python(gl_page, f"""
+import numpy as np
+from pyapp.api import GraphModel
+from pyapp.browser.webgl_methods import fetch_model, fetch_npy
+spec, weights = await fetch_model("/models/meet/model.json")
+model = GraphModel.from_spec(spec, weights, backend="webgl")
+got = model.predict(await fetch_npy("/golden/{case['input']}"))
+want = await fetch_npy("/golden/{case['outputs'][0]}")
+model.dispose()
+[model.backend, float(np.abs(got - want).max() / np.ptp(want))]""")
+    assert result[0] == "webgl" and result[1] <= 1e-3, result

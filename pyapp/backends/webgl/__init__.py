@@ -4,6 +4,7 @@ passes `gl`, and `host` for typed arrays over numpy memory)."""
 
 from __future__ import annotations
 
+import importlib
 from typing import Mapping
 
 import numpy as np
@@ -41,8 +42,6 @@ class WebGLRunner:
     """Built for the inputs' shapes; a run with other shapes builds (and compiles) a new plan."""
 
     def __init__(self, graph: Graph, gl, host):
-        if gl is None:
-            raise PyappError("the webgl backend needs a WebGL2 context: pass gl=... (pyapp.browser.gl.create_context())")
         self.graph, self.gl, self.host = optimize(graph, PASSES), gl, host
         self.shapes = {name: info.shape for name, info in input_infos(self.graph).items()}
         self.filter_blocks = gl.getParameter(gl.MAX_UNIFORM_BLOCK_SIZE) >= glsl.FILTER_BLOCK_VEC4 * 16
@@ -85,6 +84,14 @@ class WebGLRunner:
 
 
 def compile(graph: Graph, gl=None, host=None) -> WebGLRunner:
+    """gl and host default to the worker's shared context and typed arrays (pyapp.browser.gl, looked
+    up by name: this package imports in CPython, where there is no WebGL)."""
+    if gl is None or host is None:
+        try:
+            browser = importlib.import_module("pyapp.browser.gl")
+        except ImportError:
+            raise PyappError("the webgl backend runs in the browser's worker: pass gl=... there, or use backend='cpu'") from None
+        gl, host = gl or browser.shared_context(), host or browser.Host
     return WebGLRunner(graph, gl, host)
 
 

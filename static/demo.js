@@ -65,6 +65,7 @@ function display(bitmap) {
   }
   canvas.getContext("bitmaprenderer").transferFromImageBitmap(bitmap);
   $("view").classList.add("live");
+  window.demo.frames++;
 }
 
 // Called for every new frame of the <video>: the newest one goes to the worker only when it has
@@ -266,7 +267,7 @@ async function start() {
   const config = await (await fetch("/api/config")).json();
   const worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
   state.client = new WorkerClient(worker, onEvent);
-  window.demo = { config, state: "loading", call: (m, p) => state.client.call(m, p) };
+  window.demo = { config, state: "loading", frames: 0, call: (m, p) => state.client.call(m, p) };
   firstBackground = backgroundPicker();
   showEffectControls();
   $("controls").addEventListener("input", (ev) => { if (ev.target.type !== "file") applyOptions(); });

@@ -1,0 +1,174 @@
+"""The webcam demo (static/demo.html) on a fake camera fed from astronaut.png, in its own Chromium:
+the camera file is a launch flag, so this module launches the browsers it needs."""
+
+import base64
+import io
+import json
+import subprocess
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import pyapp
+from pyapp.effects import Options, model_input, probability
+from pyapp.effects.cpu import composite
+
+from conftest import BOOT_TIMEOUT_MS, CHROMIUM, CHROMIUM_ARGS
+
+FAKE_CAMERA = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
+SNAPSHOT = """() => {
+  const c = document.getElementById("output"), t = document.createElement("canvas");
+  t.width = c.width; t.height = c.height;
+  t.getContext("2d").drawImage(c, 0, 0);
+  return t.toDataURL("image/png");
+}"""
+BLOB_URL = """async (name) => {
+  const blob = window.demo.image[name];
+  return await new Promise((done) => { const r = new FileReader(); r.onload = () => done(r.result); r.readAsDataURL(blob); });
+}"""
+
+
+def decode_png(data_url: str) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(data_url.split(",", 1)[1]))).convert("RGB"))
+
+
+def iou(a: np.ndarray, b: np.ndarray) -> float:
+    return float((a & b).sum() / (a | b).sum())
+
+
+@pytest.fixture(scope="module")
+def camera_file(tmp_path_factory, assets_dir):
+    """A 640x480 y4m of astronaut.png (centred, black sides) and its first frame as decoded by ffmpeg."""
+    folder = tmp_path_factory.mktemp("camera")
+    video, first = folder / "astronaut.y4m", folder / "frame.png"
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-loop", "1", "-i", str(assets_dir / "images" / "astronaut.png"),
+                    "-vf", "scale=-1:480,pad=640:480:(ow-iw)/2:0,format=yuv420p", "-r", "20", "-t", "1", str(video)], check=True)
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-i", str(video), "-frames:v", "1", str(first)], check=True)
+    return video, np.asarray(Image.open(first).convert("RGB"))
+
+
+def launch(playwright, drop=(), extra=()):
+    args = [a for a in CHROMIUM_ARGS if a not in drop] + list(extra)
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=args)
+
+
+def open_demo(browser, server_url, **context):
+    page = browser.new_context(viewport={"width": 1280, "height": 860}, **context).new_page()
+    page.goto(server_url + "/demo.html")
+    page.wait_for_function("window.demo && ['ready', 'error'].includes(window.demo.state)", timeout=BOOT_TIMEOUT_MS)
+    assert page.evaluate("window.demo.state") == "ready", page.text_content("#message")
+    return page
+
+
+@pytest.fixture(scope="module")
+def demo(playwright, server_url, camera_file):
+    browser = launch(playwright, extra=[f"--use-file-for-fake-video-capture={camera_file[0]}"])
+    page = open_demo(browser, server_url, permissions=["camera"])
+    page.click("#camera-toggle")
+    page.wait_for_function("window.demo.frames > 0", timeout=60_000)
+    yield page
+    browser.close()
+
+
+def set_controls(page, effect=None, **selects):
+    """Change controls the way a visitor does, then wait for two frames made with the new options."""
+    for name, value in selects.items():
+        if isinstance(value, bool):
+            page.set_checked(f"#{name}", value)
+        else:
+            page.select_option(f"#{name}", value)
+    if effect:
+        page.click(f".segmented input[value={effect}] + span")
+    want = {**selects, **({"effect": effect} if effect else {})}
+    page.wait_for_function("""(want) => window.demo.stats && window.demo.applied !== undefined
+        && Object.entries(want).every(([k, v]) => window.demo.stats.options[k] === v)""", arg=want, timeout=180_000)
+    frames = page.evaluate("window.demo.frames")
+    page.wait_for_function("(n) => window.demo.frames >= n + 2", arg=frames, timeout=60_000)
+
+
+def reference_mask(rgb: np.ndarray, model: str, assets_dir) -> np.ndarray:
+    """The mask the CPU backend gives in CPython for an RGB frame, at the demo's threshold."""
+    net = pyapp.load_graph_model(str(assets_dir / "models" / model / "model.json"))
+    prob = probability(model, net.predict(model_input(model, rgb)))
+    rgba = np.dstack([rgb, np.full(rgb.shape[:2], 255, np.uint8)])
+    return composite(rgba, prob, Options(model=model, effect="mask", flip=False))[..., 0] > 127
+
+
+@pytest.mark.parametrize("backend", ["cpu", "webgl"])
+def test_camera_mask_matches_the_cpu_reference(demo, camera_file, assets_dir, backend):
+    set_controls(demo, effect="mask", backend=backend, flip=False, resolution="medium")
+    shown = decode_png(demo.evaluate(SNAPSHOT))
+    assert shown.shape == (240, 320, 3)  # medium: half the 640x480 camera
+    frame = np.asarray(Image.fromarray(camera_file[1]).resize((320, 240), Image.BILINEAR))
+    want = reference_mask(frame, "selfie", assets_dir)
+    assert demo.evaluate("window.demo.stats.backend") == backend
+    assert iou(shown[..., 0] > 127, want) >= 0.9
+
+
+def test_ten_seconds_of_running(demo, output_path):
+    set_controls(demo, effect="blur", backend="auto", flip=True)
+    demo.evaluate("() => { window.longTasks.length = 0; window.demo.mark = {t: performance.now(), raf: window.rafCount, dropped: window.demo.dropped, frames: window.demo.frames}; }")
+    time.sleep(10)
+    run = demo.evaluate("""() => { const m = window.demo.mark, s = (performance.now() - m.t) / 1000;
+        return {seconds: s, seg_fps: (window.demo.frames - m.frames) / s, dropped: window.demo.dropped - m.dropped,
+                raf_fps: (window.rafCount - m.raf) / s, long_tasks: window.longTasks.map((t) => t.duration),
+                inference_ms: window.demo.stats.inference_ms, backend: window.demo.stats.backend, reason: window.demo.stats.reason,
+                shown_fps: document.getElementById("seg-fps").textContent, shown_dropped: document.getElementById("dropped").textContent}; }""")
+    out = Path(output_path)  # test-results/<this test>/: kept for a reviewer
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "run.json").write_text(json.dumps(run, indent=2))
+    demo.screenshot(path=str(out / "demo.png"))
+    assert run["seg_fps"] > 0 and run["shown_fps"].endswith("fps")
+    assert run["dropped"] > 0 and int(run["shown_dropped"]) >= run["dropped"]  # camera 20 fps > segmentation
+    assert not [t for t in run["long_tasks"] if t > 50], run
+    assert run["raf_fps"] >= 50, run
+
+
+def test_switching_twenty_times_grows_no_gl_objects(demo):
+    cycle = [dict(model="meet", effect="replace"), dict(backend="webgl", effect="overlay"),
+             dict(resolution="low", effect="mask"), dict(model="selfie", backend="cpu", resolution="high", effect="blur"),
+             dict(backend="auto", resolution="medium")]
+    for change in cycle:  # every model x backend once: runners are made and kept
+        set_controls(demo, **change)
+    before = demo.evaluate("window.demo.stats")
+    for i in range(20):
+        set_controls(demo, **cycle[i % len(cycle)])
+    after = demo.evaluate("window.demo.stats")
+    assert (after["gl_textures"], after["gl_programs"]) == (before["gl_textures"], before["gl_programs"])
+    assert after["frames"] > before["frames"] + 40
+
+
+def test_single_image_mode_on_camera_png(playwright, server_url, assets_dir):
+    """No camera at all: the message says so, and a chosen photo is segmented and offered as PNGs."""
+    browser = launch(playwright, drop=FAKE_CAMERA)
+    try:
+        page = open_demo(browser, server_url, permissions=["camera"])
+        page.click("#camera-toggle")
+        page.wait_for_selector("#camera-error:not([hidden])")
+        assert "No camera was found" in page.text_content("#camera-error")
+        page.set_input_files("#image-file", str(assets_dir / "images" / "camera.png"))
+        page.wait_for_function("window.demo.image !== undefined", timeout=120_000)
+        mask = decode_png(page.evaluate(BLOB_URL, "mask"))[..., 0] > 127
+        photo = np.asarray(Image.open(assets_dir / "images" / "camera.png").convert("RGB"))
+        assert mask.shape == photo.shape[:2]
+        assert iou(mask, reference_mask(photo, "selfie", assets_dir)) >= 0.9
+        assert page.is_visible("#download-mask") and page.is_visible("#download-composite")
+        composite_png = decode_png(page.evaluate(BLOB_URL, "composite"))
+        assert composite_png.shape == photo.shape
+    finally:
+        browser.close()
+
+
+def test_permission_denied_is_explained(playwright, server_url):
+    browser = launch(playwright, drop=["--use-fake-ui-for-media-stream"])
+    try:
+        page = open_demo(browser, server_url)  # no camera permission granted
+        page.click("#camera-toggle")
+        page.wait_for_selector("#camera-error:not([hidden])")
+        assert "permission was denied" in page.text_content("#camera-error")
+        assert page.is_enabled("#image-file")  # the photo / video path stays open
+    finally:
+        browser.close()

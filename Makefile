@@ -42,9 +42,11 @@ $(WHEEL): $(VENV)/.installed $(PYAPP_SOURCES)
 	rm -rf build dist/pyapp-*.whl
 	$(BIN)/python -m pip wheel --quiet --no-deps --no-build-isolation -w dist .
 
-# Debian's Chromium drives the browser tests (Playwright's own browser download does not work here).
+# Debian's Chromium drives the browser tests (Playwright's own browser download does not work here);
+# ffmpeg makes the demo tests' fake camera video.
 browser:
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
+	@command -v ffmpeg >/dev/null || { apt-get update -qq && apt-get install -y -qq ffmpeg; }
 
 clean:
 	rm -rf build dist

@@ -91,7 +91,7 @@ async def bench(model_url: str, input_url: str, runs: int = 50) -> dict:
     x = await fetch_npy(input_url)
     feeds = {spec.inputs[0].name: x}
     t0 = time.perf_counter()
-    runner = compile_graph(graph)
+    runner = compile_graph(graph)  # plan, compile, upload weights, one warm-up run
     load_ms = (time.perf_counter() - t0) * 1000
     t0 = time.perf_counter()
     runner.run(feeds)

@@ -110,7 +110,7 @@ cases = [
     check("conv 3x3 s2", "Conv2D", [R(1, 8, 9, 3), ("const", R(3, 3, 3, 16))], win(2)),
     check("conv 5x5 valid dilated", "Conv2D", [R(2, 12, 11, 4), ("const", R(5, 3, 4, 6))], win(1, "VALID", 2)),
     check("conv 1x1", "Conv2D", [R(1, 6, 5, 9), ("const", R(1, 1, 9, 13))], win()),
-    check("conv big filter in a texture", "Conv2D", [R(1, 3, 3, 256), ("const", R(1, 1, 256, 80))], win()),
+    check("conv wide", "Conv2D", [R(1, 3, 3, 256), ("const", R(1, 1, 256, 80))], win()),
     check("fused conv bias relu6", "_FusedConv2D", [R(1, 6, 6, 4), ("const", R(3, 3, 4, 8)), ("const", R(8))],
           {**win(), "fused_ops": ["BiasAdd", "Relu6"], "num_args": 1}),
     check("fused conv bias prelu", "_FusedConv2D", [R(1, 6, 6, 4), ("const", R(1, 1, 4, 6)), ("const", R(6)), ("const", R(6))],
@@ -202,7 +202,7 @@ kinds = ("Texture", "Framebuffer", "Buffer", "Program", "Shader")
 def test_thousand_runs_create_nothing_and_dispose_frees_everything(gl_page):
     same, counts, drift, state = python(gl_page, RESOURCES)
     assert same  # no GL object made per run
-    assert counts["Texture"][0] >= 4 and counts["Program"][0] == 2 and counts["Buffer"][0] == 1
+    assert counts["Texture"][0] >= 4 and counts["Program"][0] == 2
     assert all(made == freed for made, freed in counts.values()), counts
     assert drift == 0 and state == []
 

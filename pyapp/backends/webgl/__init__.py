@@ -5,6 +5,7 @@ passes `gl`, and `host` for typed arrays over numpy memory)."""
 from __future__ import annotations
 
 import importlib
+import time
 from typing import Mapping
 
 import numpy as np
@@ -12,7 +13,6 @@ import numpy as np
 from ...errors import PyappError
 from ...graph import PIPELINE, Graph, infer_shapes, optimize
 from ...ops import Info
-from . import glsl
 from .executor import ShaderError, WebGLExecutor
 from .plan import Builder, WebGLPlan, reuse_textures
 
@@ -34,8 +34,8 @@ def input_infos(graph: Graph, shapes: Mapping[str, tuple[int, ...]] | None = Non
     return infos
 
 
-def make_plan(graph: Graph, shapes: Mapping[str, tuple[int, ...]] | None = None, filter_blocks: bool = True) -> WebGLPlan:
-    return reuse_textures(Builder(graph, infer_shapes(graph, input_infos(graph, shapes)), filter_blocks).build())
+def make_plan(graph: Graph, shapes: Mapping[str, tuple[int, ...]] | None = None) -> WebGLPlan:
+    return reuse_textures(Builder(graph, infer_shapes(graph, input_infos(graph, shapes))).build())
 
 
 class WebGLRunner:
@@ -44,12 +44,18 @@ class WebGLRunner:
     def __init__(self, graph: Graph, gl, host):
         self.graph, self.gl, self.host = optimize(graph, PASSES), gl, host
         self.shapes = {name: info.shape for name, info in input_infos(self.graph).items()}
-        self.filter_blocks = gl.getParameter(gl.MAX_UNIFORM_BLOCK_SIZE) >= glsl.FILTER_BLOCK_VEC4 * 16
         self.restores = host.restores(gl)
         self.executor = self.build()
 
     def build(self) -> WebGLExecutor:
-        return WebGLExecutor(self.graph, make_plan(self.graph, self.shapes, self.filter_blocks), self.gl, self.host)
+        """Plan, compile, upload, then one run on zeros: the driver finishes compiling a program at
+        its first draw (SwiftShader: its JIT), and that belongs to loading, not to the first result."""
+        executor = WebGLExecutor(self.graph, make_plan(self.graph, self.shapes), self.gl, self.host)
+        infos = input_infos(self.graph, self.shapes)
+        t0 = time.perf_counter()
+        executor.run({name: np.zeros(info.shape, info.dtype) for name, info in infos.items()})
+        executor.warmup_ms = (time.perf_counter() - t0) * 1000
+        return executor
 
     def run(self, feeds: Mapping[str, np.ndarray], readback: bool = True) -> dict[str, np.ndarray]:
         """Output name -> array (readback=False: GPU outputs stay in output_textures())."""

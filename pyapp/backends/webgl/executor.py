@@ -58,8 +58,6 @@ class Programs:
             gl.linkProgram(prog)
             if not gl.getProgramParameter(prog, gl.LINK_STATUS):
                 raise ShaderError(f"kernel {name}: program does not link: {gl.getProgramInfoLog(prog)}")
-            if "uniform Filter" in source:
-                gl.uniformBlockBinding(prog, gl.getUniformBlockIndex(prog, "Filter"), 0)
             gl.useProgram(prog)
             units = sorted(u for u in uniforms if u.startswith("s"))
             for k in range(len(units)):
@@ -92,13 +90,11 @@ class WebGLExecutor:
         self.programs = Programs(gl)
         self.textures: dict[int, Any] = {}
         self.framebuffers: dict[int, Any] = {}
-        self.buffers: dict[int, Any] = {}
         t0 = time.perf_counter()
         for t, (w, h) in plan.sizes.items():
             self.textures[t] = self.make_texture(w, h, plan.constants.get(t))
-        for b, data in plan.blocks.items():
-            self.buffers[b] = self.make_block(data)
         self.upload_ms = (time.perf_counter() - t0) * 1000
+        self.warmup_ms = 0.0
         self.textures[IMAGE] = self.make_texture(1, 1, None, storage=False)  # image inputs (texImage2D sizes it)
         self.image_steps: dict[tuple, Callable] = {}
         self.runs = [self.prepare(step) for step in plan.steps]
@@ -114,16 +110,6 @@ class WebGLExecutor:
         if data is not None:
             gl.texSubImage2D(gl.TEXTURE_2D, 0, 0, 0, w, h, gl.RGBA, gl.FLOAT, self.host.f32(data))
         return tex
-
-    def make_block(self, data: np.ndarray):
-        """A uniform buffer of the whole declared block size (WebGL refuses draws from a smaller one)."""
-        gl = self.gl
-        full = np.zeros(glsl.FILTER_BLOCK_VEC4 * 4, np.float32)
-        full[: data.size] = data.reshape(-1)
-        buf = gl.createBuffer()
-        gl.bindBuffer(gl.UNIFORM_BUFFER, buf)
-        gl.bufferData(gl.UNIFORM_BUFFER, self.host.f32(full), gl.STATIC_DRAW)
-        return buf
 
     def framebuffer(self, t: int):
         if t not in self.framebuffers:
@@ -147,12 +133,9 @@ class WebGLExecutor:
             set4i, set1f = gl.uniform4i, gl.uniform1f
             ints = [(loc[n], *v) for n, v in step.ints if loc[n] is not None]
             floats = [(loc[n], v) for n, v in step.floats if loc[n] is not None]
-            block, bind_base, UNIFORM_BUFFER = self.buffers.get(step.block), gl.bindBufferBase, gl.UNIFORM_BUFFER
 
             def run(env: dict) -> None:
                 use(prog)
-                if block is not None:
-                    bind_base(UNIFORM_BUFFER, 0, block)
                 bind_fb(FRAMEBUFFER, fb)
                 viewport(0, 0, w, h)
                 for unit, tex in units:
@@ -281,9 +264,9 @@ class WebGLExecutor:
         return out
 
     def stats(self) -> dict:
-        return {"programs": len(self.programs.cache), "textures": len(self.textures), "buffers": len(self.buffers), "draws": len(self.plan.draws),
+        return {"programs": len(self.programs.cache), "textures": len(self.textures), "draws": len(self.plan.draws),
                 "gpu_nodes": self.plan.gpu_nodes, "cpu_nodes": self.plan.cpu_nodes,
-                "compile_ms": self.programs.compile_ms, "upload_ms": self.upload_ms}
+                "compile_ms": self.programs.compile_ms, "upload_ms": self.upload_ms, "warmup_ms": self.warmup_ms}
 
     def dispose(self) -> None:
         gl = self.gl
@@ -291,9 +274,6 @@ class WebGLExecutor:
             gl.deleteFramebuffer(fb)
         for tex in self.textures.values():
             gl.deleteTexture(tex)
-        for buf in self.buffers.values():
-            gl.deleteBuffer(buf)
-        self.buffers.clear()
         self.programs.dispose()
         self.framebuffers.clear()
         self.textures.clear()

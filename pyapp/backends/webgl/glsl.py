@@ -191,24 +191,15 @@ def expression(op: str, args: list[str]) -> str:
     return (UNARY[op] if op in UNARY else BINARY[op]).format(*args)
 
 
-# A producer's packed filter, W(texel x, row y): a uniform block where it fits (SwiftShader reads it
-# as plain memory, far cheaper than a texel fetch), else the texture after the data operands.
-FILTER_BLOCK_VEC4 = 4096  # 64 KiB, WebGL2's guaranteed MAX_UNIFORM_BLOCK_SIZE is 16 KiB: checked at load
-FILTER_IN_BLOCK = f"""layout(std140) uniform Filter {{ vec4 wt[{FILTER_BLOCK_VEC4}]; }};
-uniform ivec4 fw;
-vec4 W(int x, int y) {{ return wt[y * fw.x + x]; }}
-"""
-
-
-def filter_in_texture(k: int) -> str:
-    return f"vec4 W(int x, int y) {{ return texelFetch(t{k}, ivec2(x, y), 0); }}\n"
+# A producer's packed filter, W(texel x, row y), is the texture after its data operands. (A uniform
+# block was measured too: SwiftShader reads it per lane and it was 1.5-1.8x slower than texelFetch.)
+FILTER = "vec4 W(int x, int y) { return texelFetch(t1, ivec2(x, y), 0); }\n"
 
 
 def fragment(producer: str | None, operands: int, scalars: int, fetched: list[int],
-             epilogue: list[tuple[str, list[str]]], filter_at: int | None = None) -> str:
+             epilogue: list[tuple[str, list[str]]]) -> str:
     """The whole shader. fetched: tensor operands the epilogue reads at the output coordinate;
-    epilogue: (op, argument names) in order, each defining r{i}; names are v, r{i}, a{k}, f{j}.
-    filter_at: the operand holding the filter, None when it is in the uniform block."""
+    epilogue: (op, argument names) in order, each defining r{i}; names are v, r{i}, a{k}, f{j}."""
     body = PRODUCERS[producer] if producer in PRODUCERS else concat(int(producer[6:])) if producer else ""
     lines = [f"  vec4 a{k} = b{k}(n, h, w, c);" for k in fetched]
     last = "v"
@@ -219,7 +210,7 @@ def fragment(producer: str | None, operands: int, scalars: int, fetched: list[in
         HEADER
         + "".join(operand(k) for k in range(operands))
         + "".join(f"uniform float f{j};\n" for j in range(scalars))
-        + (("" if producer not in FILTERED else FILTER_IN_BLOCK if filter_at is None else filter_in_texture(filter_at)))
+        + (FILTER if producer in FILTERED else "")
         + "void main() {\n"
         + "  ivec2 p = ivec2(gl_FragCoord.xy);\n"
         + "  int c4 = (os.w + 3) >> 2;\n"

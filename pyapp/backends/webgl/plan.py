@@ -26,7 +26,6 @@ class Draw:
     inputs: tuple[int, ...]  # textures, bound to units 0..
     ints: tuple[tuple[str, tuple[int, int, int, int]], ...]  # ivec4 uniforms
     floats: tuple[tuple[str, float], ...]
-    block: int | None = None  # uniform buffer holding the producer's filter
 
 
 @dataclass(frozen=True)
@@ -56,7 +55,6 @@ class WebGLPlan:
     steps: list[Step]
     sizes: dict[int, tuple[int, int]]  # texture -> (width, height)
     constants: dict[int, np.ndarray]  # texture -> texel data, uploaded once at load
-    blocks: dict[int, np.ndarray]  # uniform buffer -> filter data, uploaded once at load
     gpu_nodes: int  # nodes run on the GPU, each one pass if unfused
     cpu_nodes: int
 
@@ -70,9 +68,8 @@ class WebGLPlan:
 
 
 class Builder:
-    def __init__(self, graph: Graph, infos: dict[Ref, Info], filter_blocks: bool = True):
-        self.graph, self.infos, self.filter_blocks = graph, infos, filter_blocks
-        self.blocks: dict[int, np.ndarray] = {}
+    def __init__(self, graph: Graph, infos: dict[Ref, Info]):
+        self.graph, self.infos = graph, infos
         self.steps: list[Step] = []
         self.sizes: dict[int, tuple[int, int]] = {}
         self.constants: dict[int, np.ndarray] = {}
@@ -135,19 +132,14 @@ class Builder:
                 fetched.append(tensor_k[a])
             return f"a{tensor_k[a]}"
 
-        kernel = block = filter_at = None
+        kernel = None
         if p.producer:
             node, prod = p.producer
             kernel = prod.kernel
             for ref in prod.inputs:
                 tensor_k[ref] = add_operand(self.texture(ref), self.shape(ref))
-            for data in prod.filters:
-                if self.filter_blocks and data.size // 4 <= glsl.FILTER_BLOCK_VEC4:
-                    block = len(self.blocks)
-                    self.blocks[block] = data
-                    ints.append(("fw", (data.shape[1] // 4, 0, 0, 0)))
-                else:
-                    filter_at = add_operand(self.constant((node.name, "filter"), data), ZERO4)
+            for i, data in enumerate(prod.filters):
+                add_operand(self.constant((node.name, "filter", i), data), ZERO4)
             ints += [("q0", prod.q0), ("q1", prod.q1)]
             current = "v"
             for op, extra in prod.epilogue:
@@ -161,9 +153,9 @@ class Builder:
         ints.append(("os", self.shape(out)))
         size = texture_size(self.infos[out].shape)
         self.texture_of[out] = self.new_texture(size)
-        source = glsl.fragment(kernel, len(operands), len(floats), fetched, epilogue, filter_at)
+        source = glsl.fragment(kernel, len(operands), len(floats), fetched, epilogue)
         label = f"{kernel or 'elementwise'}+{len(epilogue)} {p.root.name}"
-        self.steps.append(Draw(label, source, self.texture_of[out], size, tuple(operands), tuple(ints), tuple(floats), block))
+        self.steps.append(Draw(label, source, self.texture_of[out], size, tuple(operands), tuple(ints), tuple(floats)))
 
     @staticmethod
     def elementwise_inputs(node: Node) -> tuple:
@@ -188,7 +180,7 @@ class Builder:
                 cpu += 1
         for ref in self.graph.outputs.values():
             self.numpy(ref)
-        return WebGLPlan(self.steps, self.sizes, self.constants, self.blocks, gpu, cpu)
+        return WebGLPlan(self.steps, self.sizes, self.constants, gpu, cpu)
 
 
 def reuse_textures(plan: WebGLPlan) -> WebGLPlan:
@@ -221,4 +213,4 @@ def reuse_textures(plan: WebGLPlan) -> WebGLPlan:
         done = [t for t in (*reads(step), writes(step)) if t is not None and last.get(t, -1) <= i and t not in plan.constants]
         for t in dict.fromkeys(done):
             free.setdefault(plan.sizes[t], []).append(physical[t])
-    return WebGLPlan(steps, sizes, plan.constants, plan.blocks, plan.gpu_nodes, plan.cpu_nodes)
+    return WebGLPlan(steps, sizes, plan.constants, plan.gpu_nodes, plan.cpu_nodes)

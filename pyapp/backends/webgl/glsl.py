@@ -139,12 +139,18 @@ FILTERED = frozenset({"conv", "pointwise", "depthwise", "deconv"})
 
 
 def concat(count: int) -> str:
-    """ConcatV2 of `count` tensors along axis q0.x (of N, H, W, C), element by element."""
-    lines = ["  vec4 v;", "  for (int k = 0; k < 4; k++) {", "    ivec4 p = ivec4(n, h, w, c * 4 + k);"]
+    """ConcatV2 of `count` tensors along axis q0.x (of N, H, W, C). q0.y = 1: every seam falls between
+    texels (not the channel axis, or channel counts that are multiples of 4), so whole texels are
+    copied; else element by element."""
+    texels = ["  vec4 v;", "  if (q0.y == 1) {", "    ivec4 p = ivec4(n, h, w, c);"]
+    lanes = ["  } else {", "    for (int k = 0; k < 4; k++) {", "      ivec4 p = ivec4(n, h, w, c * 4 + k);"]
     for k in range(count - 1):
-        lines += [f"    if (p[q0.x] < s{k}[q0.x]) {{ v[k] = e{k}(p); continue; }}", f"    p[q0.x] -= s{k}[q0.x];"]
-    lines += [f"    v[k] = e{count - 1}(p);", "  }"]
-    return "\n".join(lines) + "\n"
+        size = f"(q0.x == 3 ? s{k}.w >> 2 : s{k}[q0.x])"
+        texels += [f"    if (p[q0.x] < {size}) v = x{k}(p.x, p.y, p.z, p.w); else {{", f"    p[q0.x] -= {size};"]
+        lanes += [f"      if (p[q0.x] < s{k}[q0.x]) {{ v[k] = e{k}(p); continue; }}", f"      p[q0.x] -= s{k}[q0.x];"]
+    texels += [f"    v = x{count - 1}(p.x, p.y, p.z, p.w);" + " }" * (count - 1)]
+    lanes += [f"      v[k] = e{count - 1}(p);", "    }", "  }"]
+    return "\n".join(texels + lanes) + "\n"
 
 
 UNARY: dict[str, str] = {

@@ -11,7 +11,7 @@ pass: nothing outside a pass reads its inner values, so it can run at its root's
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ...graph import Graph, Node, Ref, topo_order
 from ...ops import Info
@@ -67,12 +67,33 @@ def place(graph: Graph, infos: dict[Ref, Info], order: list[Node]) -> dict[str, 
     return where
 
 
+def read_through_aliases(graph: Graph, where: dict[str, Producer | str]) -> Graph:
+    """GPU nodes read an alias's source directly (same texture), so a reshape between a MatMul and its
+    bias add does not stop fusion; numpy nodes keep reading the alias, with its shape."""
+    def source(ref: Ref) -> Ref:
+        while where.get(ref[0]) == "alias":
+            ref = graph.nodes[ref[0]].inputs[0]
+        return ref
+
+    nodes = {name: node if where.get(name, "cpu") in ("cpu", "alias") else replace(node, inputs=tuple(map(source, node.inputs)))
+             for name, node in graph.nodes.items()}
+    for name, kind in where.items():
+        if isinstance(kind, Producer):
+            where[name] = replace(kind, inputs=tuple(map(source, kind.inputs)))
+    return replace(graph, nodes=nodes)
+
+
 def partition(graph: Graph, infos: dict[Ref, Info]) -> list[Pass | Alias | Node]:
     """The work in execution order: GPU passes, aliases, and nodes for numpy."""
     order = [n for n in topo_order(graph) if n.op not in ("Const", "Placeholder")]
     where = place(graph, infos, order)
+    graph = read_through_aliases(graph, where)
+    order = [graph.nodes[n.name] for n in order]
     users = graph.consumers()
     outputs = {ref[0] for ref in graph.outputs.values()}
+    for node in reversed(order):  # an alias only GPU nodes read is gone: they read its source
+        if where[node.name] == "alias" and not users[node.name] and node.name not in outputs:
+            users[node.inputs[0][0]].remove(node.name)
     pass_of: dict[str, Pass] = {}
     for node in reversed(order):
         kind = where[node.name]
@@ -103,7 +124,8 @@ def partition(graph: Graph, infos: dict[Ref, Info]) -> list[Pass | Alias | Node]
         if kind == "cpu":
             work.append(node)
         elif kind == "alias":
-            work.append(Alias(node))
+            if users[node.name] or node.name in outputs:
+                work.append(Alias(node))
         elif pass_of[node.name].root is node:
             p = pass_of[node.name]
             p.members.sort(key=lambda n: position[n.name])

@@ -124,7 +124,9 @@ def concat(node: Node, infos: Infos, consts: Consts) -> Producer | None:
     rank = len(infos[xs[0]].shape)
     if axis not in consts or not 2 <= len(xs) <= 4:
         return None
-    return Producer(f"concat{len(xs)}", tuple(xs), (), (int(consts[axis]) % rank + 4 - rank, 0, 0, 0))
+    axis4 = int(consts[axis]) % rank + 4 - rank
+    whole_texels = axis4 != 3 or all(infos[x].shape[-1] % 4 == 0 for x in xs[:-1])
+    return Producer(f"concat{len(xs)}", tuple(xs), (), (axis4, int(whole_texels), 0, 0))
 
 
 def pad(node: Node, infos: Infos, consts: Consts) -> Producer | None:

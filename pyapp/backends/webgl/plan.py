@@ -12,6 +12,7 @@ from ...graph import Graph, Node, Ref
 from ...ops import Info
 from . import glsl
 from .group import Alias, Pass, partition
+from .kernels import Producer
 from .layout import pack, shape4, texture_size
 
 ZERO4 = (0, 0, 0, 0)
@@ -135,6 +136,7 @@ class Builder:
         kernel = None
         if p.producer:
             node, prod = p.producer
+            prod = self.rows_first(node, prod)
             kernel = prod.kernel
             for ref in prod.inputs:
                 tensor_k[ref] = add_operand(self.texture(ref), self.shape(ref))
@@ -156,6 +158,20 @@ class Builder:
         source = glsl.fragment(kernel, len(operands), len(floats), fetched, epilogue)
         label = f"{kernel or 'elementwise'}+{len(epilogue)} {p.root.name}"
         self.steps.append(Draw(label, source, self.texture_of[out], size, tuple(operands), tuple(ints), tuple(floats)))
+
+    def rows_first(self, node: Node, prod: Producer) -> Producer:
+        """A global average pool in two passes, the mean of each row then of the rows: H * C/4
+        fragments share the work instead of C/4 each reading the whole image."""
+        (x,) = prod.inputs if prod.kernel == "avgpool" else (None,)
+        if x is None:
+            return prod
+        n, h, w, c = self.shape(x)
+        if prod.q0[:2] != (h, w) or prod.q1[2:] != (0, 0) or h < 8 or w < 8:
+            return prod
+        rows = Node(node.name + "/rows", "AvgPool", (x,))
+        self.infos[(rows.name, 0)] = Info((n, h, 1, c), "float32")
+        self.draw(Pass(rows, (rows, Producer("avgpool", (x,), (), (1, w, 1, 1), (1, 1, 0, 0)))))
+        return replace(prod, inputs=((rows.name, 0),), q0=(h, 1, 1, 1))
 
     @staticmethod
     def elementwise_inputs(node: Node) -> tuple:

@@ -9,15 +9,8 @@ from pathlib import Path
 
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
-# Flags from shared/NOTES-browser.md: a quiet, offline browser with software WebGL2 and a fake camera.
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run", "--disable-quic", "--disable-default-apps",
-    "--no-default-browser-check", "--disable-domain-reliability",
-    "--use-angle=swiftshader", "--enable-unsafe-swiftshader", "--ignore-gpu-blocklist",
-    "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
-]
+from pyapp.bench.chromium import CHROMIUM, CHROMIUM_ARGS
+
 BOOT_TIMEOUT_MS = 120_000
 
 

@@ -1,0 +1,13 @@
+"""Debian's Chromium as the benchmark and the browser tests launch it."""
+
+CHROMIUM = "/usr/bin/chromium"
+# Flags from shared/NOTES-browser.md: a quiet, offline browser with software WebGL2 and a fake camera.
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run", "--disable-quic", "--disable-default-apps",
+    "--no-default-browser-check", "--disable-domain-reliability",
+    "--use-angle=swiftshader", "--enable-unsafe-swiftshader", "--ignore-gpu-blocklist",
+    "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+]
+# performance.memory is rounded and updated lazily without this.
+BENCH_ARGS = CHROMIUM_ARGS + ["--enable-precise-memory-info"]

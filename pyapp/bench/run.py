@@ -1,0 +1,150 @@
+"""`pyapp bench`: serve the app, launch Chromium, measure every engine on every model, then print the
+table and write bench/results/<date>-<host>.json (every raw sample) and bench/results/latest.html."""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager, nullcontext
+from dataclasses import asdict, fields, replace
+from pathlib import Path
+from typing import Iterator
+
+from .. import __version__
+from ..errors import PyappError
+from ..assets import REPO_ROOT, TFJS_VERSION, assets_dir
+from . import report
+from .cases import CASE, TOLERANCE, load_case
+from .chromium import BENCH_ARGS, CHROMIUM
+from .engines import BASELINES, order
+from .measure import MEMORY_FIRST, QUICK, Plan, measure
+from .stats import summarize
+from .table import model_table
+
+DEFAULT_MODELS = ("selfie", "meet", "blazeface")
+RESULTS = REPO_ROOT / "bench" / "results"
+
+
+@contextmanager
+def serving() -> Iterator[str]:
+    """`pyapp serve` on a port the OS picks, for as long as the benchmark runs."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "pyapp", "serve", "--port", str(port), "--log-level", "warning"])
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                urllib.request.urlopen(url + "/api/config", timeout=1)
+                break
+            except OSError:
+                if server.poll() is not None:
+                    raise RuntimeError("`pyapp serve` exited before answering") from None
+                time.sleep(0.1)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def cpu_model() -> str:
+    for line in Path("/proc/cpuinfo").read_text().splitlines() if Path("/proc/cpuinfo").exists() else []:
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()
+
+
+def git_commit() -> str:
+    done = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=REPO_ROOT, capture_output=True, text=True)
+    return done.stdout.strip() or "unknown"
+
+
+def machine_facts(browser, page_facts: dict) -> dict:
+    return {"host": socket.gethostname(), "cpu": cpu_model(), "cores (os)": os.cpu_count(),
+            "cores (navigator)": page_facts.get("cores"), "os": platform.platform(),
+            "chromium": browser.version, "user agent": page_facts.get("userAgent"),
+            "webgl renderer": page_facts.get("webgl_renderer"), "crossOriginIsolated": page_facts.get("crossOriginIsolated"),
+            "flags": " ".join(BENCH_ARGS), "pyapp": f"{__version__} ({git_commit()})", "tfjs": TFJS_VERSION}
+
+
+def method_text(plan: Plan) -> str:
+    return (f"Same input ({CASE} image) for every engine; outputs checked against TF.js 4.22 (Node, cpu) within "
+            f"{TOLERANCE} of their range before any timing counts. Each engine runs in its own fresh browser context "
+            f"and page; engine order alternates between the {plan.repeats} repeat(s). Cold = new context (empty "
+            f"caches) from page open to first result; warm = same page reloaded. {plan.warmup} warm-up inference(s) "
+            f"after the first are excluded. Main-thread health: {plan.health_s:g} s of continuous inference with an "
+            f"animation running. Memory after {MEMORY_FIRST} and after {plan.memory_runs} inferences.")
+
+
+def run(models: list[str], plan: Plan, out: Path = RESULTS, base: str | None = None,
+        log=lambda line: print(line, file=sys.stderr, flush=True)) -> dict:
+    from playwright.sync_api import sync_playwright
+
+    started = time.monotonic()
+    cases = [load_case(assets_dir() / "golden", model) for model in models]
+    raw = {case.model: {} for case in cases}
+    with (nullcontext(base) if base else serving()) as url, sync_playwright() as playwright:
+        config = json.loads(urllib.request.urlopen(url + "/api/config").read())
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=BENCH_ARGS)
+        for case in cases:
+            for repeat in range(plan.repeats):
+                for engine in order(repeat):
+                    t0 = time.monotonic()
+                    result = measure(browser, url, config, engine, case, plan)
+                    raw[case.model].setdefault(engine.label, []).append(result)
+                    what = result.get("error") or f"steady median {summarize([result])['steady_median_ms']:.1f} ms"
+                    log(f"bench: {case.model} [{repeat + 1}/{plan.repeats}] {engine.label}: {what} "
+                        f"({time.monotonic() - t0:.0f} s)")
+        page_facts = next((r["facts"] for runs in raw.values() for rs in runs.values() for r in rs if "facts" in r), {})
+        facts = machine_facts(browser, page_facts)
+        browser.close()
+    now = datetime.datetime.now()
+    doc = {
+        "date": now.isoformat(timespec="seconds"), "seconds": round(time.monotonic() - started, 1),
+        "command": " ".join(sys.argv),
+        "method": method_text(plan), "plan": asdict(plan), "facts": facts,
+        "models": {case.model: {
+            "input": f"{CASE} {'x'.join(map(str, case.input.shape))} {case.input.dtype}",
+            "steady": f"median / p95 of ≥{plan.runs} runs after {plan.warmup} warm-up (excluded), result read back",
+            "baselines": [b.label for b in BASELINES],
+            "engines": {label: {"summary": summarize(runs), "raw": runs} for label, runs in raw[case.model].items()},
+        } for case in cases},
+    }
+    out.mkdir(parents=True, exist_ok=True)
+    json_file = out / f"{now:%Y-%m-%d}-{facts['host']}.json"
+    json_file.write_text(json.dumps(doc, indent=1))
+    (out / "latest.html").write_text(report.render(doc))
+    print("\n\n".join(model_table(model, entry) for model, entry in doc["models"].items()))
+    log(f"bench: {doc['seconds']:.0f} s; wrote {json_file} and {out / 'latest.html'}")
+    return doc
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="pyapp bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--models", default=",".join(DEFAULT_MODELS),
+                        help="comma-separated models with golden outputs (default: %(default)s)")
+    parser.add_argument("--quick", action="store_true",
+                        help=f"smoke mode: the first model only, {QUICK.runs} runs, {QUICK.health_s:g} s health, one repeat")
+    for field in fields(Plan):
+        parser.add_argument(f"--{field.name.replace('_', '-')}", type=type(getattr(Plan(), field.name)),
+                            help=f"override (default {getattr(Plan(), field.name)}, --quick {getattr(QUICK, field.name)})")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="results folder (default: bench/results)")
+    args = parser.parse_args(argv)
+    overrides = {f.name: getattr(args, f.name) for f in fields(Plan) if getattr(args, f.name) is not None}
+    plan = replace(QUICK if args.quick else Plan(), **overrides)
+    models = args.models.split(",")[:1] if args.quick else args.models.split(",")
+    try:
+        run(models, plan, args.out)
+    except PyappError as e:
+        print(f"pyapp bench: {e}", file=sys.stderr)
+        return 2
+    return 0

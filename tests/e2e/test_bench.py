@@ -1,0 +1,90 @@
+"""`pyapp bench --quick`: every engine on one model in one Chromium run, a JSON of raw samples, and an
+HTML report that renders."""
+
+import io
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from pyapp.bench.cases import TOLERANCE
+from pyapp.bench.engines import ENGINES
+from pyapp.bench.measure import QUICK
+from pyapp.bench.run import run
+from pyapp.bench.table import model_table
+from tools.golden import ensure
+
+MODEL = "meet"  # the smallest of the default models
+
+
+@pytest.fixture(scope="module")
+def quick(server_url, assets_dir, tmp_path_factory):
+    ensure(assets_dir)  # the reference input and outputs
+    out = tmp_path_factory.mktemp("bench")
+    return run([MODEL], QUICK, out, base=server_url), out
+
+
+@pytest.fixture
+def engines(quick):
+    return quick[0]["models"][MODEL]["engines"]
+
+
+def test_every_engine_is_measured_or_says_why(engines):
+    assert list(engines) == [e.label for e in ENGINES]
+    for label, entry in engines.items():
+        summary = entry["summary"]
+        if label.startswith("tfjs"):  # TF.js 4.22 always has all three backends here
+            assert "na" not in summary, (label, summary)
+        if "na" in summary:
+            assert summary["na"] and entry["raw"][0]["error"] == summary["na"]
+            continue
+        assert summary["output_error"] <= TOLERANCE
+        assert summary["steady_n"] >= QUICK.runs
+        stages = summary["cold_stages_ms"]
+        assert 0 < stages["runtime"] < summary["cold_ms"] and stages["model"] > 0 and stages["first"] > 0
+        assert summary["warm_ms"] > 0 and summary["fps"] > 0
+        assert summary["memory_at"] == [10, QUICK.memory_runs]
+        assert summary["heap_mb"][0] > 0
+
+
+def test_tfjs_wasm_runs_with_simd_and_threads_support(engines):
+    for where in ("main", "worker"):
+        facts = engines[f"tfjs wasm {where}"]["raw"][0]["cold"]["facts"]
+        assert facts["crossOriginIsolated"] and facts["WASM_HAS_SIMD_SUPPORT"] and facts["WASM_HAS_MULTITHREAD_SUPPORT"]
+        assert engines[f"tfjs wasm {where}"]["summary"]["wasm_mb"][0] > 0
+
+
+def test_json_keeps_every_raw_sample(quick):
+    doc, out = quick
+    (written,) = out.glob("*.json")
+    saved = json.loads(written.read_text())
+    assert saved["plan"]["warmup"] == QUICK.warmup and saved["facts"]["chromium"].split(".")[0].isdigit()
+    for entry in saved["models"][MODEL]["engines"].values():
+        for raw in entry["raw"]:
+            if "error" not in raw:
+                assert len(raw["steady_ms"]) == entry["summary"]["steady_n"]
+                assert all(ms > 0 for ms in raw["steady_ms"] + raw["health"]["inference_ms"])
+
+
+def test_table_has_a_row_per_engine_and_ratios(quick):
+    text = model_table(MODEL, quick[0]["models"][MODEL])
+    for engine in ENGINES:
+        assert text.count(engine.label) == 2  # the figures, then the ratios
+    assert "1.00 / " in text and " / 1.00" in text  # each baseline against itself
+
+
+def test_html_report_renders(quick, page):
+    doc, out = quick
+    page.set_viewport_size({"width": 1200, "height": 900})
+    page.goto((out / "latest.html").as_uri())
+    assert page.locator("h2").all_text_contents() == [MODEL]
+    charts = page.locator("svg")
+    assert charts.count() == 5
+    for i in range(charts.count()):
+        box = charts.nth(i).bounding_box()
+        assert box["width"] > 400 and box["height"] > 50
+    assert page.locator("table tr").count() == 2 * (len(ENGINES) + 1)
+    shot = np.asarray(Image.open(io.BytesIO(page.screenshot(full_page=True))).convert("RGB"))
+    bar_blue = (shot == (0x6C, 0x8E, 0xBF)).all(axis=-1).sum()
+    assert bar_blue > 2000, "the charts' bars did not paint"

@@ -1,0 +1,72 @@
+"""pyapp.bench without a browser: output checks, statistics, engine order, error lines, table and report."""
+
+import base64
+
+import numpy as np
+import pytest
+
+from pyapp.bench import report
+from pyapp.bench.cases import Case, decode, output_error
+from pyapp.bench.engines import BASELINES, ENGINES, order
+from pyapp.bench.measure import reason
+from pyapp.bench.stats import p95, summarize
+from pyapp.bench.table import model_table
+from pyapp.errors import PyappError
+
+CASE = Case("m", "x", np.zeros((1, 2), np.float32), {"y": np.array([[0.0, 10.0]], np.float32)})
+
+
+def page_outputs(name, array):
+    return [{"name": name, "shape": list(array.shape), "dtype": str(array.dtype),
+             "base64": base64.b64encode(array.tobytes()).decode()}]
+
+
+def test_output_error_is_relative_to_range_and_catches_nan_and_shape():
+    got = decode(page_outputs("y:0", np.array([[0.01, 10.0]], np.float32)))
+    assert output_error(CASE, got) == pytest.approx(1e-3, rel=1e-4)
+    assert output_error(CASE, {"y": np.array([[np.nan, 10.0]], np.float32)}) == float("inf")
+    with pytest.raises(PyappError, match="shape"):
+        output_error(CASE, {"y": np.zeros((2, 1), np.float32)})
+    with pytest.raises(PyappError, match="not the model's"):
+        output_error(CASE, {"z": np.zeros((1, 2), np.float32)})
+
+
+def test_p95_matches_numpy():
+    samples = list(np.random.default_rng(0).gamma(2.0, 10.0, 57))
+    assert p95(samples) == pytest.approx(np.percentile(samples, 95))
+
+
+def test_engine_order_alternates():
+    assert order(0) == ENGINES and order(1) == ENGINES[::-1] and order(2) == ENGINES
+    assert set(BASELINES) <= set(ENGINES)
+
+
+def test_reason_is_one_line():
+    traceback = "Page.evaluate: Error: Traceback (most recent call last):\n  File \"x\"\nValueError: bad\n    at call (x.js:1)"
+    assert reason(Exception(traceback)) == "ValueError: bad"
+    assert reason(Exception("Page.evaluate: Error: unknown method 'x'\n    at a (b.js:1)")) == "unknown method 'x'"
+
+
+def sample(total, steady):
+    return {"cold": {"total": total, "stages": {"runtime": 1.0, "model": 2.0, "first": 3.0}, "parts": {}},
+            "warm": {"total": total / 2}, "steady_ms": steady, "output_error": 0.0,
+            "health": {"fps": 60.0, "long_tasks": 0, "long_task_ms": 0.0},
+            "memory": [{"inferences": 10, "js_heap_bytes": 1 << 20}, {"inferences": 200, "js_heap_bytes": 2 << 20}]}
+
+
+def test_summary_pools_steady_samples_and_skips_failed_repeats():
+    s = summarize([sample(10.0, [1.0, 2.0]), {"error": "boom"}, sample(20.0, [3.0])])
+    assert s["cold_ms"] == 15.0 and s["steady_median_ms"] == 2.0 and s["steady_n"] == 3
+    assert s["heap_mb"] == (1.0, 2.0) and s["wasm_mb"] is None and s["failed_repeats"] == ["boom"]
+    assert summarize([{"error": "boom"}]) == {"na": "boom"}
+
+
+def test_table_and_report_show_ratios_and_missing_engines():
+    engines = {b.label: {"summary": summarize([sample(10.0, [4.0 * (i + 1)])])} for i, b in enumerate(BASELINES)}
+    engines["pyapp webgl worker"] = {"summary": {"na": "no WebGL2"}}
+    entry = {"input": "x", "steady": "s", "baselines": [b.label for b in BASELINES], "engines": engines}
+    text = model_table("m", entry)
+    assert "pyapp webgl worker  n/a (no WebGL2)" in text
+    assert "1.00 / 0.50" in text and "2.00 / 1.00" in text  # the median column of each baseline
+    html = report.render({"date": "d", "method": "m", "facts": {"cores": 2}, "models": {"m": entry}})
+    assert html.count("<svg") == 5 and "n/a" not in html.split("<svg")[1]

@@ -51,12 +51,30 @@ def pixels(ctx, w: int, h: int) -> np.ndarray:
     return np.frombuffer(ctx.getImageData(0, 0, w, h).data.to_bytes(), np.uint8).reshape(h, w, 4)
 
 
+def blank(h: int, w: int):
+    """A black h x w ImageBitmap: warms up and probes a model the way frames run it."""
+    canvas, _ = canvas_2d(w, h)
+    return canvas.transferToImageBitmap()
+
+
 def image_data(rgba: np.ndarray):
     import pyodide_js
 
     h, w = rgba.shape[:2]
     view = js.Uint8ClampedArray.new(pyodide_js._module.HEAPU8.buffer, rgba.ctypes.data, rgba.size)
     return js.ImageData.new(view.slice(), w, h)
+
+
+async def gpu_done(gl) -> None:
+    """Waits until the GPU has done all the work queued so far, yielding to the event loop meanwhile:
+    a fence, not a readback (gl.finish() returned at once here: Chromium does not block on it)."""
+    sync = gl.fenceSync(gl.SYNC_GPU_COMMANDS_COMPLETE, 0)
+    gl.flush()
+    try:
+        while gl.clientWaitSync(sync, 0, 0) == gl.TIMEOUT_EXPIRED:
+            await asyncio.sleep(0.001)
+    finally:
+        gl.deleteSync(sync)
 
 
 async def fetch_bytes(url: str) -> bytes:
@@ -138,16 +156,27 @@ class Demo:
             event("demo-progress", model=name, stage=f"compile ({backend})", done=0, total=1)
             await asyncio.sleep(0)  # let the event out before a long compile
             runner = webgl.compile(graph, gl=self.gl, host=Host) if backend == "webgl" else cpu.compile(graph)
-            self.infer(runner, name, np.zeros((*SEGMENTERS[name].size, 4), np.uint8))  # compiles GL programs
             self.runners[name, backend] = runner
+            await self.segment(name, backend, blank(*SEGMENTERS[name].size))  # GL programs finish compiling
             event("demo-progress", model=name, stage=f"compile ({backend})", done=1, total=1)
         return self.runners[name, backend]
 
-    def infer(self, runner, name: str, rgba: np.ndarray) -> np.ndarray:
-        """Model-size RGBA pixels -> P(person) at model resolution."""
-        x = rgba[None, ..., :3].astype(np.float32) / np.float32(255)
-        (output,) = runner.run({runner.graph.inputs[0]: x}).values()
-        return probability(name, output)
+    async def segment(self, name: str, backend: str, bitmap, readback: bool = True):
+        """Runs the model on a bitmap: (P(person) as numpy, or None when it stays on the GPU; the mask
+        as the compositor takes it). Times the inference, the GPU's part included."""
+        runner = self.runners[name, backend]
+        t0 = time.perf_counter()
+        if backend == "webgl":  # resized and normalised on the GPU; the output stays there
+            outputs = runner.run_image(runner.graph.inputs[0], bitmap, readback=readback)
+            if not readback:
+                await gpu_done(self.gl)  # the GPU's time belongs to the inference
+            (mask,) = runner.output_textures().values()
+            prob = probability(name, next(iter(outputs.values()))) if readback else None
+        else:
+            (output,) = runner.run({runner.graph.inputs[0]: self.model_input(name, bitmap)}).values()
+            mask = prob = probability(name, output)
+        self.inference_ms.append((time.perf_counter() - t0) * 1000)
+        return prob, mask
 
     async def switch(self, options: Options) -> None:
         """Readies the options' model on the backend they ask for, then switches to both at once:
@@ -173,37 +202,27 @@ class Demo:
 
     async def probe(self, name: str, renderer: str) -> tuple[str, str]:
         """On a software renderer the CPU may win: time both on this model and take the faster."""
-        rgba = np.zeros((*SEGMENTERS[name].size, 4), np.uint8)
         ms = {}
         for backend in ("webgl", "cpu"):
-            runner = await self.runner(name, backend)
+            await self.runner(name, backend)
             event("demo-progress", model=name, stage=f"probe ({backend})", done=0, total=1)
             await asyncio.sleep(0)
-            times = []
             for _ in range(PROBE_RUNS):
-                t0 = time.perf_counter()
-                self.infer(runner, name, rgba)
-                times.append((time.perf_counter() - t0) * 1000)
-            ms[backend] = statistics.median(times)
+                await self.segment(name, backend, blank(*SEGMENTERS[name].size), readback=False)
+            ms[backend] = statistics.median(list(self.inference_ms)[-PROBE_RUNS:])
         best = min(ms, key=ms.get)
         short = SOFTWARE_RENDERERS.search(renderer).group(0)
         return best, (f"auto: software renderer ({short}); probe on {name}: webgl {ms['webgl']:.0f} ms, "
                       f"cpu {ms['cpu']:.0f} ms per inference")
 
     # -- frames -----------------------------------------------------------------------------------
-    def model_pixels(self, bitmap) -> np.ndarray:
-        h, w = SEGMENTERS[self.options.model].size
+    def model_input(self, name: str, bitmap) -> np.ndarray:
+        """The bitmap stretched to the model's input by the browser's 2D canvas, RGB in [0, 1]."""
+        h, w = SEGMENTERS[name].size
         if (self.input_canvas.width, self.input_canvas.height) != (w, h):
             self.input_canvas.width, self.input_canvas.height = w, h
         self.input_ctx.drawImage(bitmap, 0, 0, w, h)
-        return pixels(self.input_ctx, w, h)
-
-    def segment(self, bitmap) -> np.ndarray:
-        runner = self.runners[self.options.model, self.backend]
-        t0 = time.perf_counter()
-        prob = self.infer(runner, self.options.model, self.model_pixels(bitmap))
-        self.inference_ms.append((time.perf_counter() - t0) * 1000)
-        return prob
+        return pixels(self.input_ctx, w, h)[None, ..., :3].astype(np.float32) / np.float32(255)
 
     def background_at(self, h: int, w: int) -> np.ndarray | None:
         if self.background is None:
@@ -214,14 +233,15 @@ class Demo:
             self.background_pixels = {(h, w): pixels(ctx, w, h)}
         return self.background_pixels[h, w]
 
-    def render(self, bitmap, options: Options, smoother: Smoother):
-        """Segments and composites one bitmap; returns (canvas holding the result, P(person))."""
+    async def render(self, bitmap, options: Options, smoother: Smoother, readback: bool = False):
+        """Segments and composites one bitmap; returns (canvas holding the result, P(person), or
+        None where it stayed on the GPU)."""
         w, h = bitmap.width, bitmap.height
-        prob = self.segment(bitmap)
+        prob, mask = await self.segment(options.model, self.backend, bitmap, readback)
         if self.backend == "webgl":
             if (self.gl_canvas.width, self.gl_canvas.height) != (w, h):
                 self.gl_canvas.width, self.gl_canvas.height = w, h
-            self.compositor.render(bitmap, h, w, prob, options)
+            self.compositor.render(bitmap, h, w, mask, options, SEGMENTERS[options.model].output)
             return self.gl_canvas, prob
         canvas, ctx = self.frame_canvas, self.frame_ctx
         if (canvas.width, canvas.height) != (w, h):
@@ -278,12 +298,12 @@ def set_background(image) -> None:
 
 
 @method("demo_frame")
-def frame(bitmap) -> dict:
+async def frame(bitmap) -> dict:
     """One camera frame: the composited result goes back in a "demo-frame" event (transferred)."""
     d = demo()
     t0 = time.perf_counter()
     try:
-        canvas, _ = d.render(bitmap, d.options, d.smoother)
+        canvas, _ = await d.render(bitmap, d.options, d.smoother)
     finally:
         bitmap.close()
     out = canvas.transferToImageBitmap()
@@ -297,7 +317,7 @@ def frame(bitmap) -> dict:
 async def single_image(image) -> dict:
     """Single-image mode: the composite and the mask (white = person) as PNG blobs."""
     d = demo()
-    canvas, prob = d.render(image, d.options.changed(smoothing=0.0, flip=False), Smoother())
+    canvas, prob = await d.render(image, d.options.changed(smoothing=0.0, flip=False), Smoother(), readback=True)
     w, h = image.width, image.height
     composited = await canvas.convertToBlob(js_object({"type": "image/png"}))
     alpha = edge_alpha(resize(prob, h, w), d.options.threshold, d.options.softness)

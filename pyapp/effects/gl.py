@@ -10,9 +10,10 @@ from ..errors import PyappError
 from . import shaders
 from .blur import reduced_size, taps
 from .options import EFFECTS, Options, rgb
+from .segment import OUTPUTS
 
 PROGRAMS = {
-    "ema": (shaders.EMA, ("size", "mask", "previous", "weight")),
+    "ema": (shaders.EMA, ("size", "mask", "previous", "weight", "kind")),
     "copy": (shaders.COPY, ("size", "image")),
     "blur": (shaders.BLUR, ("size", "image", "direction", "weights", "taps", "step")),
     "composite": (shaders.COMPOSITE, ("size", "frame", "mask", "back", "effect", "threshold",
@@ -100,8 +101,9 @@ class Compositor:
         gl.texImage2D(gl.TEXTURE_2D, 0, gl.R16F, w, h, 0, gl.RED, gl.FLOAT, self.host.f32(prob))
         self.sizes["mask"] = (h, w)
 
-    def draw(self, name: str, target: str | None, textures: dict[str, str], **uniforms) -> None:
-        """One full-target pass of program `name` into texture `target` (None: the canvas)."""
+    def draw(self, name: str, target: str | None, textures: dict, **uniforms) -> None:
+        """One full-target pass of program `name` into texture `target` (None: the canvas); textures:
+        sampler -> one of ours by name, or a WebGLTexture."""
         gl = self.gl
         prog, loc = self.programs[name]
         gl.useProgram(prog)
@@ -116,21 +118,21 @@ class Compositor:
         gl.uniform2f(loc["size"], w, h)
         for unit, (sampler, texture) in enumerate(textures.items()):
             gl.activeTexture(gl.TEXTURE0 + unit)
-            gl.bindTexture(gl.TEXTURE_2D, self.textures[texture])
+            gl.bindTexture(gl.TEXTURE_2D, self.textures[texture] if isinstance(texture, str) else texture)
             gl.uniform1i(loc[sampler], unit)
         for uniform, value in uniforms.items():
             set_uniform(gl, loc[uniform], value)
         gl.drawArrays(gl.TRIANGLES, 0, 3)
 
-    def smooth(self, weight: float) -> str:
-        """EMA of the mask in a ping-pong pair; returns the texture holding the smoothed mask."""
-        h, w = self.sizes["mask"]
+    def smooth(self, source, h: int, w: int, output: str, weight: float) -> str:
+        """P(person) from the model output in `source` (h x w texels, read as OUTPUTS[output] says),
+        smoothed over time in a ping-pong pair; returns the texture holding it."""
         current = 1 - self.history
         for name in ("ema0", "ema1"):
             self.allocate(name, h, w)
         restart = self.history_size != (h, w) or weight <= 0
-        self.draw("ema", f"ema{current}", {"mask": "mask", "previous": f"ema{self.history}"},
-                  weight=0.0 if restart else float(weight))
+        self.draw("ema", f"ema{current}", {"mask": source, "previous": f"ema{self.history}"},
+                  weight=0.0 if restart else float(weight), kind=("1i", list(OUTPUTS).index(output)))
         self.history, self.history_size = current, (h, w)
         return f"ema{current}"
 
@@ -148,12 +150,17 @@ class Compositor:
         self.draw("blur", "blur1", {"image": "blur0"}, direction=(0.0, 1.0 / rh), **common)
         return "blur1"
 
-    def render(self, frame, h: int, w: int, prob: np.ndarray, options: Options) -> None:
-        """Composite one frame (an ImageBitmap, h x w) with P(person) at model resolution onto the
-        canvas, whose size the caller has set to w x h."""
+    def render(self, frame, h: int, w: int, mask, options: Options, output: str = "probability") -> None:
+        """Composite one frame (an ImageBitmap, h x w) onto the canvas, whose size the caller has set
+        to w x h. mask: P(person) as a numpy array at model resolution, or a model output left on the
+        GPU as (WebGLTexture, width, height), whose channels `output` (a segment.OUTPUTS key) names."""
         self.upload_image("frame", frame, h, w)
-        self.upload_mask(prob)
-        mask = self.smooth(options.smoothing)
+        if isinstance(mask, np.ndarray):
+            self.upload_mask(mask)
+            mask = (self.textures["mask"], mask.shape[1], mask.shape[0])
+            output = "probability"
+        texture, mw, mh = mask
+        mask = self.smooth(texture, mh, mw, output, options.smoothing)
         back = self.blur(options.blur) if options.effect == "blur" else "background"
         self.draw("composite", None, {"frame": "frame", "mask": mask, "back": back},
                   effect=("1i", EFFECTS.index(options.effect)), threshold=float(options.threshold),

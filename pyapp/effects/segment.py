@@ -16,17 +16,21 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.clip(x, -30.0, 30.0)))  # clipped: no overflow warnings
 
 
+# How an output's channels give P(person); shaders.EMA has the same cases, by index in this table.
+OUTPUTS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "probability": lambda y: y[..., 0],  # already a sigmoid
+    # two logits (background, person): softmax's person share is the sigmoid of their difference
+    "logits": lambda y: sigmoid(y[..., 1] - y[..., 0]),
+}
+
+
 @dataclass(frozen=True)
 class Segmenter:
     size: tuple[int, int]  # model input (height, width); RGB in [0, 1]
-    person: Callable[[np.ndarray], np.ndarray]  # (h, w, c) output -> (h, w) probability
+    output: str  # a key of OUTPUTS
 
 
-SEGMENTERS = {
-    "selfie": Segmenter((256, 256), lambda y: y[..., 0]),  # already a sigmoid
-    # two logits (background, person): softmax's person share is the sigmoid of their difference
-    "meet": Segmenter((144, 256), lambda y: sigmoid(y[..., 1] - y[..., 0])),
-}
+SEGMENTERS = {"selfie": Segmenter((256, 256), "probability"), "meet": Segmenter((144, 256), "logits")}
 
 
 def resize(image: np.ndarray, height: int, width: int) -> np.ndarray:
@@ -45,4 +49,4 @@ def model_input(name: str, rgb: np.ndarray) -> np.ndarray:
 
 def probability(name: str, output: np.ndarray) -> np.ndarray:
     """The model's (1, h, w, c) output -> (h, w) float32 P(person)."""
-    return SEGMENTERS[name].person(np.asarray(output, np.float32)[0]).astype(np.float32)
+    return OUTPUTS[SEGMENTERS[name].output](np.asarray(output, np.float32)[0]).astype(np.float32)

@@ -16,13 +16,16 @@ uniform vec2 size;  // of the target, in pixels
 out vec4 o;
 """
 
-# Temporal smoothing: the new mask blended with the previous one (weight 0 restarts it).
+# P(person) from the model's output (read texel for texel: kind is segment.OUTPUTS' index), then
+# temporal smoothing: blended with the previous mask (weight 0 restarts it).
 EMA = HEADER + """
 uniform sampler2D mask, previous;
 uniform float weight;
+uniform int kind;
 void main() {
-  vec2 uv = gl_FragCoord.xy / size;
-  o = vec4(mix(texture(mask, uv).r, texture(previous, uv).r, weight), 0.0, 0.0, 1.0);
+  vec4 v = texelFetch(mask, ivec2(gl_FragCoord.xy), 0);
+  float p = kind == 1 ? 1.0 / (1.0 + exp(v.r - v.g)) : v.r;
+  o = vec4(mix(p, texture(previous, gl_FragCoord.xy / size).r, weight), 0.0, 0.0, 1.0);
 }
 """
 

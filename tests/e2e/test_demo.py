@@ -141,6 +141,53 @@ def test_switching_twenty_times_grows_no_gl_objects(demo):
     assert after["frames"] > before["frames"] + 40
 
 
+# Runs in the worker: each effect drawn by the GLSL compositor, read back, against pyapp.effects.cpu
+# on the same frame, mask and background (a restart then one EMA step for temporal smoothing).
+GL_VS_NUMPY = """
+import numpy as np, js
+from pyapp.browser.demo import DEMO, canvas_2d, image_data
+from pyapp.effects import Options
+from pyapp.effects.cpu import composite
+d = DEMO["demo"]
+assert d.webgl() is None, d.gl_problem
+h, w = 120, 160
+y, x = np.mgrid[0:h, 0:w]
+frame = np.dstack([x * 255 // w, y * 255 // h, (x + y) % 64 * 4, np.full((h, w), 255)]).astype(np.uint8)
+back = frame[:, ::-1].copy()
+prob = (1 / (1 + np.exp((32 - np.mgrid[0:64, 0:64][1]) / 3.0))).astype(np.float32)
+
+def bitmap(a):
+    canvas, ctx = canvas_2d(w, h)
+    ctx.putImageData(image_data(a), 0, 0)
+    return canvas.transferToImageBitmap()
+
+gl, comp = d.gl, d.compositor
+comp.upload_image("background", bitmap(back), h, w)
+d.gl_canvas.width, d.gl_canvas.height = w, h
+errors = {}
+cases = [(e, Options(effect=e, blur=0.6), [prob], prob) for e in ("blur", "replace", "overlay", "mask")]
+smooth = Options(effect="mask", smoothing=0.6)
+cases.append(("ema", smooth, [1 - prob, prob], 0.6 * (1 - prob) + 0.4 * prob))  # a restart, then one step
+for name, options, probs, want in cases:
+    for i, p in enumerate(probs):
+        comp.render(bitmap(frame), h, w, p, options if i else options.changed(smoothing=0.0))
+    pixels = js.Uint8Array.new(w * h * 4)
+    gl.bindFramebuffer(gl.FRAMEBUFFER, None)
+    gl.readPixels(0, 0, w, h, gl.RGBA, gl.UNSIGNED_BYTE, pixels)
+    got = np.frombuffer(pixels.to_bytes(), np.uint8).reshape(h, w, 4)[::-1]
+    diff = np.abs(got.astype(int) - composite(frame, want, options, back).astype(int))[..., :3]
+    errors[name] = int(diff.max())
+if d.background is not None:
+    comp.upload_image("background", d.background, d.background.height, d.background.width)
+errors
+"""
+
+
+def test_gl_effects_match_numpy(demo):
+    errors = demo.evaluate("(code) => window.demo.call('run_python', {code})", GL_VS_NUMPY)
+    assert set(errors) == {"blur", "replace", "overlay", "mask", "ema"}
+    assert max(errors.values()) <= 2, errors  # 8-bit levels: rounding of RGBA8 / R16F intermediates
+
 def test_single_image_mode_on_camera_png(playwright, server_url, assets_dir):
     """No camera at all: the message says so, and a chosen photo is segmented and offered as PNGs."""
     browser = launch(playwright, drop=FAKE_CAMERA)

@@ -36,7 +36,7 @@ function showEffectControls() {
 
 function showStats(stats) {
   $("backend-active").textContent = stats.backend;
-  $("reason").textContent = `Backend: ${stats.backend} — ${stats.reason}`;
+  $("reason").textContent = [`Backend: ${stats.backend} — ${stats.reason}`, ...stats.warnings].join(" · ");
   if (stats.inference_ms != null) $("inference-ms").textContent = `${stats.inference_ms.toFixed(0)} ms`;
   window.demo.stats = stats;
 }
@@ -229,6 +229,8 @@ async function applyOptions() {
 function onEvent(msg) {
   if (msg.type === "demo-frame") {
     display(msg.bitmap);
+  } else if (msg.type === "load-progress") {
+    say(`Downloading the model… ${(msg.done / 1e6).toFixed(1)} of ${(msg.total / 1e6).toFixed(1)} MB`, msg.total ? msg.done / msg.total : undefined);
   } else if (msg.type === "demo-progress") {
     say(`Model ${msg.model}: ${msg.stage}…`, msg.total ? msg.done / msg.total : undefined);
   } else if (msg.type === "stage") {

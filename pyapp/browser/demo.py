@@ -29,8 +29,8 @@ from ..effects.gl import Compositor
 from ..effects.options import RESOLUTIONS
 from ..effects.segment import resize
 from ..errors import PyappError
-from ..graph import build_graph
-from ..model import check_weights_referenced, decode_weights, parse_model_json
+from . import models
+from .fetch import DEFAULT_CONCURRENCY
 from .gl import Host, WebGLUnavailable, context_info, create_context
 from .rpc import event, method, post
 
@@ -77,39 +77,11 @@ async def gpu_done(gl) -> None:
         gl.deleteSync(sync)
 
 
-async def fetch_bytes(url: str) -> bytes:
-    from pyodide.http import pyfetch
-
-    response = await pyfetch(url)
-    if not response.ok:
-        raise PyappError(f"GET {url}: HTTP {response.status}")
-    return await response.bytes()
-
-
-async def load_graph(name: str, url: str):
-    """model.json, then its shards in parallel, with a "demo-progress" event per file."""
-    event("demo-progress", model=name, stage="download", done=0, total=1)
-    spec = parse_model_json(await fetch_bytes(url), url)
-    base, paths = url.rsplit("/", 1)[0], spec.shard_paths()
-    done = 0
-
-    async def shard(path: str) -> bytes:
-        nonlocal done
-        data = await fetch_bytes(f"{base}/{path}")
-        done += 1
-        event("demo-progress", model=name, stage="download", done=done, total=len(paths))
-        return data
-
-    shards = dict(zip(paths, await asyncio.gather(*(shard(p) for p in paths))))
-    weights = decode_weights(spec, shards)
-    check_weights_referenced(spec, weights)
-    return spec, build_graph(spec, weights)
-
-
 class Demo:
     def __init__(self, models: dict[str, str], options: Options):
         self.models, self.options = models, options
-        self.graphs: dict[str, tuple] = {}  # model -> (spec, graph)
+        self.graphs: dict[str, object] = {}  # model -> its Graph, as loaded
+        self.warnings: list[str] = []  # from model loading (the cache being off, say)
         self.runners: dict[tuple[str, str], object] = {}  # (model, backend) -> runner
         self.choices: dict[str, tuple[str, str]] = {}  # model -> (backend, why) for "auto"
         self.backend, self.reason = "cpu", ""
@@ -147,12 +119,13 @@ class Demo:
         if name not in self.graphs:
             if name not in self.models:
                 raise PyappError(f"model {name!r} is not served here (served: {', '.join(sorted(self.models))})")
-            self.graphs[name] = await load_graph(name, self.models[name])
+            model, info = await models.load(self.models[name], "cpu", DEFAULT_CONCURRENCY)  # cached, with progress
+            self.graphs[name], self.warnings = model.graph, self.warnings + info["warnings"]
         return self.graphs[name]
 
     async def runner(self, name: str, backend: str):
         if (name, backend) not in self.runners:
-            _, graph = await self.graph(name)
+            graph = await self.graph(name)
             event("demo-progress", model=name, stage=f"compile ({backend})", done=0, total=1)
             await asyncio.sleep(0)  # let the event out before a long compile
             runner = webgl.compile(graph, gl=self.gl, host=Host) if backend == "webgl" else cpu.compile(graph)
@@ -254,7 +227,7 @@ class Demo:
     def stats(self) -> dict:
         gl = {"compositor": self.compositor.stats() if self.compositor else None,
               "models": {f"{m}/{b}": r.stats() for (m, b), r in self.runners.items() if b == "webgl"}}
-        return {"backend": self.backend, "reason": self.reason, "options": self.options.as_dict(),
+        return {"backend": self.backend, "reason": self.reason, "options": self.options.as_dict(), "warnings": self.warnings,
                 "frames": self.frames, "inference_ms": statistics.median(self.inference_ms) if self.inference_ms else None,
                 "gl": gl, "gl_textures": sum(s["textures"] for s in [gl["compositor"] or {"textures": 0}, *gl["models"].values()]),
                 "gl_programs": sum(s["programs"] for s in [gl["compositor"] or {"programs": 0}, *gl["models"].values()])}

@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 WHEEL := dist/pyapp-$(shell sed -n 's/^__version__ = "\(.*\)"/\1/p' pyapp/__init__.py)-py3-none-any.whl
 PYAPP_SOURCES := $(shell find pyapp -name '*.py') pyproject.toml
 
-.PHONY: run test test-unit test-e2e setup assets wheel browser clean
+.PHONY: run test test-unit test-e2e bench setup assets wheel browser clean
 
 run: setup
 	$(BIN)/pyapp serve --host $(HOST) --port $(PORT)
@@ -19,6 +19,12 @@ run: setup
 test: setup browser
 	$(BIN)/python -m pytest -ra; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests"; fi; exit $$rc
+
+# pyapp vs TF.js in Chromium (see `pyapp bench -h`): `make bench BENCH_FLAGS="--quick"`.
+# The golden set gives the input every engine gets and the outputs each must match.
+bench: setup browser
+	$(BIN)/python -m tools.golden
+	$(BIN)/pyapp bench $(BENCH_FLAGS)
 
 test-unit: setup
 	$(BIN)/python -m pytest -ra tests/unit

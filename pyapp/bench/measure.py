@@ -2,9 +2,9 @@
 
 Sequence (static/bench.js does the timing in the page):
   cold start (new context: empty HTTP cache and IndexedDB) → outputs checked against the reference
-  → reload (warm start) → warm-up runs (excluded) → timed runs, memory read after the 10th inference
-  → continuous inference for `health_s` seconds (long tasks, rAF rate) → more timed runs up to
-  `memory_runs` inferences → memory read again, outputs checked again.
+  → reload (warm start) → warm-up runs (excluded) → timed runs (steady state), memory read after the
+  10th inference and again after `memory_runs` → outputs checked again → continuous inference for
+  `health_s` seconds with an animation running (long tasks, rAF rate).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ MEMORY_FIRST = 10  # memory is read after this many inferences, and again after 
 @dataclass(frozen=True)
 class Plan:
     warmup: int = 5  # inferences after the first one, excluded from every figure
-    runs: int = 50  # timed steady-state inferences before the health window (more follow it)
+    runs: int = 50  # timed steady-state inferences at least (all runs up to memory_runs are timed)
     health_s: float = 10.0  # seconds of continuous inference while the main thread is watched
     memory_runs: int = 200
     repeats: int = 2  # each engine's whole sequence, in alternating engine order
@@ -102,10 +102,9 @@ def run_page(step: Steps, case: Case, plan: Plan) -> dict:
     predict(plan.warmup)
     steady = predict(MEMORY_FIRST - inferences())
     memory = [step("() => bench.memory()")]
-    steady += predict(plan.runs - len(steady))
-    health = step("s => bench.health(s)", plan.health_s)
-    steady += predict(plan.memory_runs - inferences())
+    steady += predict(max(plan.runs - len(steady), plan.memory_runs - inferences()))
     memory.append(step("() => bench.memory()"))
     errors.append(check_outputs(step, case))
+    health = step("s => bench.health(s)", plan.health_s)
     return {"cold": cold, "warm": warm, "steady_ms": steady, "health": health, "memory": memory,
             "output_error": max(errors), "facts": step("() => bench.facts()")}

@@ -85,45 +85,48 @@ def method_text(plan: Plan) -> str:
             f"animation running. Memory after {MEMORY_FIRST} and after {plan.memory_runs} inferences.")
 
 
+def model_entry(case, plan: Plan, raw: dict[str, list[dict]]) -> dict:
+    return {
+        "input": f"{CASE} {'x'.join(map(str, case.input.shape))} {case.input.dtype}",
+        "steady": f"median / p95 of ≥{plan.runs} runs after {plan.warmup} warm-up (excluded), result read back",
+        "baselines": [b.label for b in BASELINES],
+        "engines": {label: {"summary": summarize(runs), "raw": runs} for label, runs in raw.items()},
+    }
+
+
 def run(models: list[str], plan: Plan, out: Path = RESULTS, base: str | None = None,
         log=lambda line: print(line, file=sys.stderr, flush=True)) -> dict:
+    """Measures, and after each model rewrites the JSON and the HTML (an interrupted run keeps what it finished)."""
     from playwright.sync_api import sync_playwright
 
-    started = time.monotonic()
+    started, now = time.monotonic(), datetime.datetime.now()
     cases = [load_case(assets_dir() / "golden", model) for model in models]
-    raw = {case.model: {} for case in cases}
+    doc = {"date": now.isoformat(timespec="seconds"), "command": " ".join(sys.argv), "method": method_text(plan),
+           "plan": asdict(plan), "models": {}}
+    out.mkdir(parents=True, exist_ok=True)
     with (nullcontext(base) if base else serving()) as url, sync_playwright() as playwright:
         config = json.loads(urllib.request.urlopen(url + "/api/config").read())
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=BENCH_ARGS)
         for case in cases:
+            raw = {}
             for repeat in range(plan.repeats):
                 for engine in order(repeat):
                     t0 = time.monotonic()
                     result = measure(browser, url, config, engine, case, plan)
-                    raw[case.model].setdefault(engine.label, []).append(result)
+                    raw.setdefault(engine.label, []).append(result)
                     what = result.get("error") or f"steady median {summarize([result])['steady_median_ms']:.1f} ms"
                     log(f"bench: {case.model} [{repeat + 1}/{plan.repeats}] {engine.label}: {what} "
                         f"({time.monotonic() - t0:.0f} s)")
-        page_facts = next((r["facts"] for runs in raw.values() for rs in runs.values() for r in rs if "facts" in r), {})
-        facts = machine_facts(browser, page_facts)
+            doc["models"][case.model] = model_entry(case, plan, raw)  # rows in ENGINES order: repeat 0's
+            page_facts = next((r["facts"] for runs in raw.values() for r in runs if "facts" in r), None)
+            if page_facts or "facts" not in doc:
+                doc["facts"] = machine_facts(browser, page_facts or {})
+            doc["seconds"] = round(time.monotonic() - started, 1)
+            json_file = out / f"{now:%Y-%m-%d}-{doc['facts']['host']}.json"
+            json_file.write_text(json.dumps(doc, indent=1))
+            (out / "latest.html").write_text(report.render(doc))
+            print(model_table(case.model, doc["models"][case.model]) + "\n", flush=True)
         browser.close()
-    now = datetime.datetime.now()
-    doc = {
-        "date": now.isoformat(timespec="seconds"), "seconds": round(time.monotonic() - started, 1),
-        "command": " ".join(sys.argv),
-        "method": method_text(plan), "plan": asdict(plan), "facts": facts,
-        "models": {case.model: {
-            "input": f"{CASE} {'x'.join(map(str, case.input.shape))} {case.input.dtype}",
-            "steady": f"median / p95 of ≥{plan.runs} runs after {plan.warmup} warm-up (excluded), result read back",
-            "baselines": [b.label for b in BASELINES],
-            "engines": {label: {"summary": summarize(runs), "raw": runs} for label, runs in raw[case.model].items()},
-        } for case in cases},
-    }
-    out.mkdir(parents=True, exist_ok=True)
-    json_file = out / f"{now:%Y-%m-%d}-{facts['host']}.json"
-    json_file.write_text(json.dumps(doc, indent=1))
-    (out / "latest.html").write_text(report.render(doc))
-    print("\n\n".join(model_table(model, entry) for model, entry in doc["models"].items()))
     log(f"bench: {doc['seconds']:.0f} s; wrote {json_file} and {out / 'latest.html'}")
     return doc
 

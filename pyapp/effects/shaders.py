@@ -1,14 +1,8 @@
 """GLSL for the effects: the same definitions as cpu.py. Textures hold rows top-first (as uploaded
 from images and numpy); only the final draw to the canvas turns y around."""
 
+from ..backends.webgl.glsl import VERTEX  # noqa: F401  (gl.py draws with it: one triangle over the target)
 from .blur import MAX_TAPS
-
-VERTEX = """#version 300 es
-void main() {
-  vec2 p = vec2(float((gl_VertexID << 1) & 2), float(gl_VertexID & 2));
-  gl_Position = vec4(p * 2.0 - 1.0, 0.0, 1.0);
-}
-"""
 
 HEADER = """#version 300 es
 precision highp float;

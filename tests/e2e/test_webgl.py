@@ -295,3 +295,22 @@ want = await fetch_npy("/golden/{case['outputs'][0]}")
 model.dispose()
 [model.backend, float(np.abs(got - want).max() / np.ptp(want))]""")
     assert result[0] == "webgl" and result[1] <= 1e-3, result
+
+
+def test_without_webgl2_the_error_says_so(gl_page):
+    message = python(gl_page, """
+import js
+from pyapp.backends import webgl
+from pyapp.browser import gl
+from pyapp.errors import PyappError
+real = js.OffscreenCanvas
+js.Function.new("self.OffscreenCanvas = class { getContext() { return null; } }")()
+try:
+    gl.create_context()
+    message = "no error"
+except PyappError as e:
+    message = f"{type(e).__name__}: {e}"
+finally:
+    js.Function.new("c", "self.OffscreenCanvas = c")(real)
+message""")
+    assert message == "WebGLUnavailable: WebGL2 is not available (getContext('webgl2') returned null)"

@@ -44,8 +44,8 @@ async def fetch_graph(url: str):
     return spec, build_graph(spec, weights)
 
 
-def compile_graph(graph) -> webgl.WebGLRunner:
-    return webgl.compile(graph, gl=shared_context(), host=Host)
+def compile_graph(graph, storage: str | None = None) -> webgl.WebGLRunner:
+    return webgl.compile(graph, gl=shared_context(), host=Host, storage=storage)
 
 
 def error_of(got: np.ndarray, want: np.ndarray) -> dict:
@@ -57,10 +57,10 @@ def error_of(got: np.ndarray, want: np.ndarray) -> dict:
 
 
 @method("webgl_check_model")
-async def check_model(model_url: str, input_url: str, output_urls: list[str]) -> dict:
+async def check_model(model_url: str, input_url: str, output_urls: list[str], storage: str | None = None) -> dict:
     """Run the model on the WebGL backend; per output, its error against the reference arrays."""
     spec, graph = await fetch_graph(model_url)
-    runner = compile_graph(graph)
+    runner = compile_graph(graph, storage)
     x = await fetch_npy(input_url)
     try:
         got = runner.run({spec.inputs[0].name: x})
@@ -84,14 +84,14 @@ async def profile(model_url: str, input_url: str) -> list:
 
 
 @method("webgl_bench")
-async def bench(model_url: str, input_url: str, runs: int = 50) -> dict:
+async def bench(model_url: str, input_url: str, runs: int = 50, storage: str | None = None) -> dict:
     """Load → first result, then the median of `runs` inferences with outputs read back, and the
     share of each inference spent in Python walking the plan (timed without the GPU's finish)."""
     spec, graph = await fetch_graph(model_url)
     x = await fetch_npy(input_url)
     feeds = {spec.inputs[0].name: x}
     t0 = time.perf_counter()
-    runner = compile_graph(graph)  # plan, compile, upload weights, one warm-up run
+    runner = compile_graph(graph, storage)  # plan, compile, upload weights, one warm-up run
     load_ms = (time.perf_counter() - t0) * 1000
     t0 = time.perf_counter()
     runner.run(feeds)

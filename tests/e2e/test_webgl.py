@@ -47,6 +47,22 @@ def test_model_matches_tfjs(gl_page, golden, name):
         assert out["shape"] == out["want_shape"] and out["finite"]
         assert out["relative"] <= 1e-3, out
     assert result["draws"] < result["gpu_nodes"] or name == "posenet"  # posenet's graph is already fused
+    assert result["storage"] == "float32"
+
+
+@pytest.mark.parametrize("name", ["selfie", "meet", "blazeface"])
+def test_float16_storage_runs_with_half_precision_error(gl_page, golden, name):
+    """float16 activations (the path for contexts without EXT_color_buffer_float) work, but miss
+    DESIGN.md's 2e-3 bound: measured 7.9e-2 (selfie), 6.9e-3 (meet), 2.4e-3 (blazeface) of range."""
+    case = golden[name]["cases"]["coffee"]
+    result = call(gl_page, "webgl_check_model", {
+        "model_url": f"/models/{name}/model.json", "input_url": "/golden/" + case["input"],
+        "output_urls": ["/golden/" + o for o in case["outputs"]], "storage": "float16"})
+    assert "error" not in result, result.get("error")
+    assert result["storage"] == "float16"
+    errors = [out["relative"] for out in result["outputs"]]
+    assert all(out["finite"] for out in result["outputs"]) and max(errors) <= 0.1, errors
+    assert max(errors) > 1e-4, errors  # the storage really is half precision
 
 
 HELPERS = r'''

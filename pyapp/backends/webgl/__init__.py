@@ -13,7 +13,7 @@ import numpy as np
 from ...errors import PyappError
 from ...graph import PIPELINE, Graph, infer_shapes, optimize
 from ...ops import Info
-from .executor import ShaderError, WebGLExecutor
+from .executor import ShaderError, WebGLExecutor, renderable
 from .plan import Builder, WebGLPlan, reuse_textures
 
 PASSES = PIPELINE
@@ -41,8 +41,9 @@ def make_plan(graph: Graph, shapes: Mapping[str, tuple[int, ...]] | None = None)
 class WebGLRunner:
     """Built for the inputs' shapes; a run with other shapes builds (and compiles) a new plan."""
 
-    def __init__(self, graph: Graph, gl, host):
+    def __init__(self, graph: Graph, gl, host, storage: str | None = None):
         self.graph, self.gl, self.host = optimize(graph, PASSES), gl, host
+        self.storage = storage or (renderable(gl) + ["float32"])[0]  # none: the executor says so
         self.shapes = {name: info.shape for name, info in input_infos(self.graph).items()}
         self.restores = host.restores(gl)
         self.executor = self.build()
@@ -50,7 +51,7 @@ class WebGLRunner:
     def build(self) -> WebGLExecutor:
         """Plan, compile, upload, then one run on zeros: the driver finishes compiling a program at
         its first draw (SwiftShader: its JIT), and that belongs to loading, not to the first result."""
-        executor = WebGLExecutor(self.graph, make_plan(self.graph, self.shapes), self.gl, self.host)
+        executor = WebGLExecutor(self.graph, make_plan(self.graph, self.shapes), self.gl, self.host, self.storage)
         infos = input_infos(self.graph, self.shapes)
         t0 = time.perf_counter()
         executor.run({name: np.zeros(info.shape, info.dtype) for name, info in infos.items()})
@@ -89,16 +90,17 @@ class WebGLRunner:
         self.executor.dispose()
 
 
-def compile(graph: Graph, gl=None, host=None) -> WebGLRunner:
+def compile(graph: Graph, gl=None, host=None, storage: str | None = None) -> WebGLRunner:
     """gl and host default to the worker's shared context and typed arrays (pyapp.browser.gl, looked
-    up by name: this package imports in CPython, where there is no WebGL)."""
+    up by name: this package imports in CPython, where there is no WebGL). storage: "float32" or
+    "float16" for the tensors passes write; default the best the context renders to."""
     if gl is None or host is None:
         try:
             browser = importlib.import_module("pyapp.browser.gl")
         except ImportError:
             raise PyappError("the webgl backend runs in the browser's worker: pass gl=... there, or use backend='cpu'") from None
         gl, host = gl or browser.shared_context(), host or browser.Host
-    return WebGLRunner(graph, gl, host)
+    return WebGLRunner(graph, gl, host, storage)
 
 
 __all__ = ["ContextLost", "PASSES", "ShaderError", "WebGLRunner", "compile", "make_plan"]

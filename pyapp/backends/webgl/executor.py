@@ -79,32 +79,44 @@ class Programs:
         self.shaders.clear()
 
 
+def renderable(gl) -> list[str]:
+    """Float formats the context renders to, best first; asking for the extensions enables them."""
+    extensions = {"float32": "EXT_color_buffer_float", "float16": "EXT_color_buffer_half_float"}
+    found = {storage: gl.getExtension(name) is not None for storage, name in extensions.items()}
+    return [s for s in ("float32", "float16") if found[s] or (s == "float16" and found["float32"])]
+
+
 class WebGLExecutor:
     """host: f32(array) -> a JS Float32Array copy (uploads); f32_view(array) -> a Float32Array over
     the array's memory (readPixels writes into numpy directly)."""
 
-    def __init__(self, graph: Graph, plan: WebGLPlan, gl, host):
+    def __init__(self, graph: Graph, plan: WebGLPlan, gl, host, storage: str = "float32"):
+        """storage: the format of tensors the passes write, "float32" or "float16" (filters stay float32)."""
         self.graph, self.plan, self.gl, self.host = graph, plan, gl, host
-        if gl.getExtension("EXT_color_buffer_float") is None:
-            raise PyappError("WebGL2 here cannot render to float32 textures (no EXT_color_buffer_float)")
+        if storage not in renderable(gl):
+            raise PyappError(f"this WebGL2 cannot render to {storage} textures (renders to: {', '.join(renderable(gl)) or 'none'})")
+        self.format = {"float32": gl.RGBA32F, "float16": gl.RGBA16F}[storage]
+        self.storage = storage
         self.programs = Programs(gl)
         self.textures: dict[int, Any] = {}
         self.framebuffers: dict[int, Any] = {}
         t0 = time.perf_counter()
         for t, (w, h) in plan.sizes.items():
-            self.textures[t] = self.make_texture(w, h, plan.constants.get(t))
+            data = plan.constants.get(t)
+            self.textures[t] = self.make_texture(w, h, data, gl.RGBA32F if data is not None else self.format)
         self.upload_ms = (time.perf_counter() - t0) * 1000
         self.warmup_ms = 0.0
-        self.textures[IMAGE] = self.make_texture(1, 1, None, storage=False)  # image inputs (texImage2D sizes it)
+        self.textures[IMAGE] = self.make_texture(1, 1, None, None)  # image inputs (texImage2D sizes it)
         self.image_steps: dict[tuple, Callable] = {}
         self.runs = [self.prepare(step) for step in plan.steps]
 
-    def make_texture(self, w: int, h: int, data: np.ndarray | None, storage: bool = True):
+    def make_texture(self, w: int, h: int, data: np.ndarray | None, internal_format: int | None):
+        """internal_format None: a mutable texture, sized by each texImage2D."""
         gl = self.gl
         tex = gl.createTexture()
         gl.bindTexture(gl.TEXTURE_2D, tex)
-        if storage:
-            gl.texStorage2D(gl.TEXTURE_2D, 1, gl.RGBA32F, w, h)
+        if internal_format is not None:
+            gl.texStorage2D(gl.TEXTURE_2D, 1, internal_format, w, h)
         for param in (gl.TEXTURE_MIN_FILTER, gl.TEXTURE_MAG_FILTER):
             gl.texParameteri(gl.TEXTURE_2D, param, gl.NEAREST)
         if data is not None:
@@ -264,7 +276,7 @@ class WebGLExecutor:
         return out
 
     def stats(self) -> dict:
-        return {"programs": len(self.programs.cache), "textures": len(self.textures), "draws": len(self.plan.draws),
+        return {"storage": self.storage, "programs": len(self.programs.cache), "textures": len(self.textures), "draws": len(self.plan.draws),
                 "gpu_nodes": self.plan.gpu_nodes, "cpu_nodes": self.plan.cpu_nodes,
                 "compile_ms": self.programs.compile_ms, "upload_ms": self.upload_ms, "warmup_ms": self.warmup_ms}
 

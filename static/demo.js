@@ -35,9 +35,9 @@ function showEffectControls() {
 }
 
 function showStats(stats) {
-  $("backend-active").textContent = stats.backend;
-  $("reason").textContent = [`Backend: ${stats.backend} — ${stats.reason}`, ...stats.warnings].join(" · ");
-  if (stats.inference_ms != null) $("inference-ms").textContent = `${stats.inference_ms.toFixed(0)} ms`;
+  setText("backend-active", stats.backend);
+  setText("reason", [`Backend: ${stats.backend} — ${stats.reason}`, ...stats.warnings].join(" · "));
+  if (stats.inference_ms != null) setText("inference-ms", `${stats.inference_ms.toFixed(0)} ms`);
   window.demo.stats = stats;
 }
 
@@ -48,10 +48,15 @@ function rate(times) {
   return times.length;
 }
 
+// Text is written only when it changes: no style or paint work for the same numbers.
+function setText(id, text) {
+  if ($(id).textContent !== text) $(id).textContent = text;
+}
+
 function showRates() {
-  $("camera-fps").textContent = state.source ? `${rate(state.cameraFrames)} fps` : "–";
-  $("seg-fps").textContent = `${rate(state.segFrames)} fps`;
-  $("dropped").textContent = String(state.dropped);
+  setText("camera-fps", state.source ? `${rate(state.cameraFrames)} fps` : "–");
+  setText("seg-fps", `${rate(state.segFrames)} fps`);
+  setText("dropped", String(state.dropped));
   window.demo.cameraFps = rate(state.cameraFrames);
   window.demo.segFps = rate(state.segFrames);
   window.demo.dropped = state.dropped;
@@ -62,6 +67,7 @@ function display(bitmap) {
   if (canvas.width !== bitmap.width || canvas.height !== bitmap.height) {
     canvas.width = bitmap.width;
     canvas.height = bitmap.height;
+    $("view").style.aspectRatio = `${bitmap.width} / ${bitmap.height}`;  // 4:3, 16:9, a photo's own
   }
   canvas.getContext("bitmaprenderer").transferFromImageBitmap(bitmap);
   $("view").classList.add("live");

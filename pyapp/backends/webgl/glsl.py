@@ -62,7 +62,11 @@ PRODUCERS: dict[str, str] = {
   """ + WINDOW + """      ivec2 r = ivec2(0, (ky * q0.y + kx) * co4 + c);
       for (int i = 0; i < ci4; i++, r.x += 4) {
         vec4 a = x0(n, y, x, i) * inside;
-        v += a.x * W(r.x, r.y) + a.y * W(r.x + 1, r.y) + a.z * W(r.x + 2, r.y) + a.w * W(r.x + 3, r.y);
+        int left = s0.w - i * 4;  // no filter fetch for padding lanes (first layers: 1 or 3 channels)
+        v += a.x * W(r.x, r.y);
+        if (left > 1) v += a.y * W(r.x + 1, r.y);
+        if (left > 2) v += a.z * W(r.x + 2, r.y);
+        if (left > 3) v += a.w * W(r.x + 3, r.y);
       }
     }
   }

@@ -105,7 +105,7 @@ PRODUCERS: dict[str, str] = {
     # taps ky congruent to h + pad modulo the stride.
     "deconv": """  vec4 v = vec4(0.0);
   int ci4 = (s0.w + 3) >> 2, co4 = (os.w + 3) >> 2;
-  int hp = h + q1.z, wp = w + q1.w;
+  int hp = h + q1.z, wp = w + q1.w, outs = os.w - c * 4;
   for (int ky = hp - idiv(hp, q0.z) * q0.z; ky < q0.x; ky += q0.z) {
     int y = idiv(hp - ky, q0.z);
     if (hp < ky || y >= s0.y) continue;
@@ -115,7 +115,10 @@ PRODUCERS: dict[str, str] = {
       ivec2 r = ivec2(0, (ky * q0.y + kx) * co4 + c);
       for (int i = 0; i < ci4; i++, r.x += 4) {
         vec4 a = x0(n, y, x, i);
-        v += vec4(dot(a, W(r.x, r.y)), dot(a, W(r.x + 1, r.y)), dot(a, W(r.x + 2, r.y)), dot(a, W(r.x + 3, r.y)));
+        v.x += dot(a, W(r.x, r.y));  // no filter fetch for padding output lanes (a 1-channel mask)
+        if (outs > 1) v.y += dot(a, W(r.x + 1, r.y));
+        if (outs > 2) v.z += dot(a, W(r.x + 2, r.y));
+        if (outs > 3) v.w += dot(a, W(r.x + 3, r.y));
       }
     }
   }

@@ -75,3 +75,22 @@ def test_texture_reuse_never_clobbers_a_live_tensor(graphs, name):
             holds[after.texture] = before.texture
         elif isinstance(after, Read):
             assert holds[after.texture] == before.texture
+
+
+def test_a_tensor_too_wide_for_a_texture_runs_in_numpy():
+    import numpy as np
+
+    from pyapp.backends.webgl.kernels import MAX_TEXTURE
+    from pyapp.graph import Graph, Node
+    from pyapp.ops import OPS, Info
+
+    wide, narrow = (1, 2, MAX_TEXTURE + 1, 4), (1, 2, MAX_TEXTURE // 2, 8)
+    work = {}
+    for shape in (wide, narrow):
+        nodes = {"x": Node("x", "Placeholder", ()), "p": Node("p", "Const", ()),
+                 "y": Node("y", "Pad", (("x", 0), ("p", 0)), OPS["Pad"].parse({}), {})}
+        graph = Graph(nodes, {("p", 0): np.zeros((4, 2), np.int32)}, ("x",), {"y": ("y", 0)})
+        infos = {("x", 0): Info(shape, "float32"), ("p", 0): Info((4, 2), "int32", np.zeros((4, 2), np.int32)),
+                 ("y", 0): Info(shape, "float32")}
+        work[shape] = partition(graph, infos)
+    assert isinstance(work[wide][0], Node) and isinstance(work[narrow][0], Pass)

@@ -27,6 +27,7 @@ from ...errors import PyappError
 from ...graph import PIPELINE, Graph, infer_shapes, optimize
 from ...ops import Info
 from .executor import ShaderError, WebGLExecutor, renderable
+from .kernels import MAX_TEXTURE
 from .plan import Builder, WebGLPlan, reuse_textures
 
 PASSES = PIPELINE
@@ -56,6 +57,8 @@ class WebGLRunner:
 
     def __init__(self, graph: Graph, gl, host, storage: str | None = None):
         self.graph, self.gl, self.host = optimize(graph, PASSES), gl, host
+        if (size := gl.getParameter(gl.MAX_TEXTURE_SIZE)) < MAX_TEXTURE:
+            raise PyappError(f"this WebGL2 has textures of at most {size} texels a side; the webgl backend needs {MAX_TEXTURE}")
         self.storage = storage or (renderable(gl) + ["float32"])[0]  # none: the executor says so
         self.shapes = {name: info.shape for name, info in input_infos(self.graph).items()}
         self.restores = host.restores(gl)

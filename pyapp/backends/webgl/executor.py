@@ -57,10 +57,11 @@ class Programs:
             gl.attachShader(prog, self.shader(gl.FRAGMENT_SHADER, source, name))
             gl.linkProgram(prog)
             if not gl.getProgramParameter(prog, gl.LINK_STATUS):
-                raise ShaderError(f"kernel {name}: program does not link: {gl.getProgramInfoLog(prog)}")
+                log = gl.getProgramInfoLog(prog)
+                gl.deleteProgram(prog)
+                raise ShaderError(f"kernel {name}: program does not link: {log}")
             gl.useProgram(prog)
-            units = sorted(u for u in uniforms if u.startswith("s"))
-            for k in range(len(units)):
+            for k in range(sum(u.startswith("s") for u in uniforms)):  # operand k samples unit k
                 gl.uniform1i(gl.getUniformLocation(prog, f"t{k}"), k)
             self.cache[source] = (prog, {})
             self.compile_ms += (time.perf_counter() - t0) * 1000

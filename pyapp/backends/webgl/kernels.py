@@ -11,7 +11,7 @@ import numpy as np
 from ...graph import Node, Ref
 from ...ops import Info
 from . import glsl
-from .layout import pack_blocks, pack_channels, shape4
+from .layout import pack_blocks, pack_channels, shape4, texture_size
 
 Arg = Ref | float  # an epilogue argument: a tensor, or a scalar constant (a uniform)
 
@@ -148,9 +148,15 @@ ELEMENTWISE = frozenset(glsl.UNARY) | frozenset(glsl.BINARY) | {"AddN"}
 RESHAPES = frozenset({"Reshape", "Squeeze", "ExpandDims"})
 
 
+MAX_TEXTURE = 4096  # texels a side: what any WebGL2 we target gives (SwiftShader 8192); the runner checks
+
+
 def is_float(ref: Ref, infos: Infos) -> bool:
+    """A float32 tensor with a texture layout that fits: the GPU can hold it."""
     info = infos[ref]
-    return info.dtype == "float32" and info.shape is not None and len(info.shape) <= 4 and None not in info.shape
+    if info.dtype != "float32" or info.shape is None or len(info.shape) > 4 or None in info.shape:
+        return False
+    return max(texture_size(info.shape)) <= MAX_TEXTURE
 
 
 def producer(node: Node, infos: Infos, consts: Consts) -> Producer | None:

@@ -8,7 +8,7 @@ const OPTION_INPUTS = { model: "value", backend: "value", resolution: "value", b
   opacity: "number", threshold: "number", softness: "number", smoothing: "number", flip: "checked" };
 
 const state = {
-  client: null, resolutions: null, source: null, stream: null, busy: false, dropped: 0,
+  client: null, started: false, source: null, stream: null, busy: false, dropped: 0,
   cameraFrames: [], segFrames: [], image: null, downloads: [],
 };
 
@@ -74,27 +74,23 @@ function display(bitmap) {
   window.demo.frames++;
 }
 
-// Called for every new frame of the <video>: the newest one goes to the worker only when it has
-// finished the previous one; the others are dropped (and counted), so nothing ever queues up.
-async function pump(video) {
-  if (state.source !== video) return;
-  video.requestVideoFrameCallback(() => pump(video));
+// Frames: the newest one goes to the worker (transferred) only when it has finished the previous
+// one; the others are dropped and counted, so nothing ever queues up. The worker scales each frame to
+// the processing size itself, off this thread.
+function arrived() {
   state.cameraFrames.push(performance.now());
   if (state.busy) {
     state.dropped++;
-    return;
+    return false;
   }
-  state.busy = true;
+  return (state.busy = true);
+}
+
+async function send(frame) {
   try {
-    const scale = state.resolutions[options().resolution];
-    const bitmap = await createImageBitmap(video, {
-      resizeWidth: Math.max(1, Math.round(video.videoWidth * scale)),
-      resizeHeight: Math.max(1, Math.round(video.videoHeight * scale)),
-      resizeQuality: "medium",
-    });
-    const result = await state.client.call("demo_frame", { bitmap }, [bitmap]);
+    const f = await frame;
+    window.demo.lastFrame = await state.client.call("demo_frame", { frame: f }, [f]);
     state.segFrames.push(performance.now());
-    window.demo.lastFrame = result;
   } catch (err) {
     say(`Frame failed: ${err.message}`);
   } finally {
@@ -102,12 +98,39 @@ async function pump(video) {
   }
 }
 
-function playSource(video) {
-  state.source = video;
+// VideoFrames straight from the track: no decoding or scaling on this thread.
+async function readTrack(track, source) {
+  const reader = new MediaStreamTrackProcessor({ track }).readable.getReader();
+  while (state.source === source) {
+    const { value: frame, done } = await reader.read();
+    if (done) break;
+    if (arrived()) send(frame);
+    else frame.close();
+  }
+  reader.cancel();
+}
+
+// Without MediaStreamTrackProcessor: a <video>, read once per new frame.
+function readVideo(video) {
+  if (state.source !== video) return;
+  video.requestVideoFrameCallback(() => readVideo(video));
+  if (arrived()) send(createImageBitmap(video));
+}
+
+// source: {track, video, stop()}; the track is read where the browser can, else the video.
+function playSource(source) {
+  state.source = source;
   state.cameraFrames = [];
   $("overlay").hidden = false;
   $("downloads").hidden = true;
-  video.requestVideoFrameCallback(() => pump(video));
+  if (window.MediaStreamTrackProcessor && source.track) readTrack(source.track, source);
+  else readVideo(source.video);
+}
+
+async function videoOf(attributes) {
+  const video = Object.assign(document.createElement("video"), { muted: true, playsInline: true, ...attributes });
+  await video.play();
+  return video;
 }
 
 function cameraMessage(err) {
@@ -119,6 +142,7 @@ function cameraMessage(err) {
 }
 
 async function startCamera() {
+  stopSource();
   const [width, height] = $("camera-size").value.split("x").map(Number);
   const deviceId = $("camera-picker").value;
   $("camera-error").hidden = true;
@@ -135,19 +159,15 @@ async function startCamera() {
     return;
   }
   await listCameras();
-  const video = document.createElement("video");
-  video.muted = true;
-  video.playsInline = true;
-  video.srcObject = state.stream;
-  await video.play();
+  const [track] = state.stream.getVideoTracks();
+  const video = window.MediaStreamTrackProcessor ? null : await videoOf({ srcObject: state.stream });
   $("camera-toggle").textContent = "Stop camera";
-  playSource(video);
+  playSource({ track, video, stop: () => track.stop() });
 }
 
 function stopSource() {
-  if (state.source) state.source.pause();
+  if (state.source) state.source.stop();
   state.source = null;
-  if (state.stream) for (const track of state.stream.getTracks()) track.stop();
   state.stream = null;
   $("camera-toggle").textContent = "Start camera";
 }
@@ -183,10 +203,9 @@ async function useFile(file) {
   if (!file) return;
   if (file.type.startsWith("video/")) {
     stopSource();
-    const video = document.createElement("video");
-    Object.assign(video, { muted: true, loop: true, playsInline: true, src: URL.createObjectURL(file) });
-    await video.play();
-    playSource(video);
+    const video = await videoOf({ loop: true, src: URL.createObjectURL(file) });
+    const [track] = video.captureStream().getVideoTracks();
+    playSource({ track, video, stop: () => video.pause() });
   } else {
     await segmentImage(file);
   }
@@ -220,7 +239,7 @@ function backgroundPicker() {
 // Every control change goes to the worker at once; model or backend changes may load and probe.
 async function applyOptions() {
   showEffectControls();
-  if (!state.resolutions) return;
+  if (!state.started) return;
   const model = options().model;
   try {
     showStats(await state.client.call("demo_options", options()));
@@ -255,7 +274,7 @@ async function ready() {
     // The demo's worker calls register when their module is imported: only pages that use them pay.
     await state.client.call("run_python", { code: "import pyapp.browser.demo" });
     const stats = await state.client.call("demo_start", { models, options: options() });
-    state.resolutions = stats.resolutions;
+    state.started = true;
     showStats(stats);
   } catch (err) {
     say(`The model could not load: ${err.message}`);

@@ -248,7 +248,7 @@ async def start(models: dict, options: dict | None = None) -> dict:
     the backend (probing on a software renderer) and returns the stats."""
     d = DEMO["demo"] = Demo(models, Options())
     await d.switch(d.options.changed(**(options or {})))
-    return {**d.stats(), "resolutions": RESOLUTIONS}
+    return d.stats()
 
 
 @method("demo_options")
@@ -270,11 +270,23 @@ def set_background(image) -> None:
         d.compositor.upload_image("background", image, image.height, image.width)
 
 
+async def scaled(frame, scale: float):
+    """A camera VideoFrame (or an ImageBitmap) -> an ImageBitmap `scale` times its size; closes it."""
+    w, h = (frame.displayWidth, frame.displayHeight) if hasattr(frame, "displayWidth") else (frame.width, frame.height)
+    size = {"resizeWidth": max(1, round(w * scale)), "resizeHeight": max(1, round(h * scale)), "resizeQuality": "medium"}
+    try:
+        return await js.createImageBitmap(frame, js_object(size))
+    finally:
+        frame.close()
+
+
 @method("demo_frame")
-async def frame(bitmap) -> dict:
-    """One camera frame: the composited result goes back in a "demo-frame" event (transferred)."""
+async def frame(frame) -> dict:
+    """One camera frame (a VideoFrame or ImageBitmap, transferred), scaled to the options' resolution
+    here; the composited result goes back in a "demo-frame" event (transferred)."""
     d = demo()
     t0 = time.perf_counter()
+    bitmap = await scaled(frame, RESOLUTIONS[d.options.resolution])
     try:
         canvas, _ = await d.render(bitmap, d.options, d.smoother)
     finally:

@@ -157,6 +157,7 @@ class Demo:
         backend, reason = await self.choose(options.model, options.backend)
         await self.runner(options.model, backend)
         self.options, self.backend, self.reason = options, backend, reason
+        self.inference_ms.clear()  # the median describes the model and backend now running
 
     async def choose(self, name: str, want: str) -> tuple[str, str]:
         """(backend, why) for a model and the backend asked for."""

@@ -87,6 +87,8 @@ class Demo:
         self.backend, self.reason = "cpu", ""
         self.gl = self.gl_canvas = self.compositor = None
         self.gl_problem: str | None = None
+        self.restores = 0  # context restores the compositor was made after
+        self.note = ""  # what the page should know beyond the backend's reason
         self.frame_canvas, self.frame_ctx = canvas_2d(1, 1)
         self.input_canvas, self.input_ctx = canvas_2d(1, 1)
         self.smoother = Smoother()
@@ -104,12 +106,26 @@ class Demo:
                 self.gl_canvas = self.gl.canvas
                 if self.gl.getExtension("EXT_color_buffer_float") is None:
                     raise WebGLUnavailable("WebGL2 here cannot render to float textures (no EXT_color_buffer_float)")
-                self.compositor = Compositor(self.gl, Host)
-                if self.background is not None:
-                    self.compositor.upload_image("background", self.background, self.background.height, self.background.width)
+                self.new_compositor()
             except PyappError as e:
                 self.gl_problem = str(e)
         return self.gl_problem
+
+    def new_compositor(self) -> None:
+        self.compositor, self.restores = Compositor(self.gl, Host), Host.restores(self.gl)
+        if self.background is not None:
+            self.compositor.upload_image("background", self.background, self.background.height, self.background.width)
+
+    def gpu_usable(self) -> bool:
+        """False while the WebGL context is lost. After the browser restores it the compositor is
+        made again (the model's runner rebuilds itself)."""
+        if self.gl.isContextLost():
+            self.note = "WebGL context lost: frames run on the CPU until the browser restores it"
+            return False
+        if Host.restores(self.gl) != self.restores:
+            self.new_compositor()
+        self.note = ""
+        return True
 
     def renderer(self) -> str:
         return context_info(self.gl)["renderer"]
@@ -211,8 +227,12 @@ class Demo:
         """Segments and composites one bitmap; returns (canvas holding the result, P(person), or
         None where it stayed on the GPU)."""
         w, h = bitmap.width, bitmap.height
-        prob, mask = await self.segment(options.model, self.backend, bitmap, readback)
-        if self.backend == "webgl":
+        backend = self.backend
+        if backend == "webgl" and not self.gpu_usable():
+            backend = "cpu"
+            await self.runner(options.model, backend)
+        prob, mask = await self.segment(options.model, backend, bitmap, readback)
+        if backend == "webgl":
             if (self.gl_canvas.width, self.gl_canvas.height) != (w, h):
                 self.gl_canvas.width, self.gl_canvas.height = w, h
             self.compositor.render(bitmap, h, w, mask, options, SEGMENTERS[options.model].output)
@@ -228,7 +248,7 @@ class Demo:
     def stats(self) -> dict:
         gl = {"compositor": self.compositor.stats() if self.compositor else None,
               "models": {f"{m}/{b}": r.stats() for (m, b), r in self.runners.items() if b == "webgl"}}
-        return {"backend": self.backend, "reason": self.reason, "options": self.options.as_dict(), "warnings": self.warnings,
+        return {"backend": self.backend, "reason": " · ".join(filter(None, (self.reason, self.note))), "options": self.options.as_dict(), "warnings": self.warnings,
                 "frames": self.frames, "inference_ms": statistics.median(self.inference_ms) if self.inference_ms else None,
                 "gl": gl, "gl_textures": sum(s["textures"] for s in [gl["compositor"] or {"textures": 0}, *gl["models"].values()]),
                 "gl_programs": sum(s["programs"] for s in [gl["compositor"] or {"programs": 0}, *gl["models"].values()])}

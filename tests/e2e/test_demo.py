@@ -209,6 +209,29 @@ def test_gl_effects_match_numpy(demo):
     assert set(errors) == {"blur", "replace", "overlay", "mask", "ema"}
     assert max(errors.values()) <= 2, errors  # 8-bit levels: rounding of RGBA8 / R16F intermediates
 
+LOSE_CONTEXT = """
+from pyapp.browser import demo
+demo.LOSE = demo.DEMO["demo"].gl.getExtension("WEBGL_lose_context")
+demo.LOSE.loseContext()
+"""
+
+
+def test_lost_webgl_context_falls_back_to_cpu_and_recovers(demo, camera_file, assets_dir):
+    set_controls(demo, effect="mask", backend="webgl", flip=False, resolution="medium")
+    demo.evaluate("(code) => window.demo.call('run_python', {code})", LOSE_CONTEXT)
+    set_controls(demo)  # two frames made while the context is lost
+    stats = demo.evaluate("window.demo.call('demo_stats')")
+    assert "context lost" in stats["reason"]
+    demo.evaluate("(code) => window.demo.call('run_python', {code})", "from pyapp.browser import demo\ndemo.LOSE.restoreContext()")
+    deadline = time.monotonic() + 60
+    while "context lost" in demo.evaluate("window.demo.call('demo_stats')")["reason"]:
+        assert time.monotonic() < deadline, "the WebGL context was not restored within 60 s"
+        time.sleep(0.2)
+    set_controls(demo)
+    shown = decode_png(demo.evaluate(SNAPSHOT))
+    frame = np.asarray(Image.fromarray(camera_file[1]).resize((320, 240), Image.BILINEAR))
+    assert iou(shown[..., 0] > 127, reference_mask(frame, "selfie", assets_dir)) >= 0.9
+
 def test_single_image_mode_on_camera_png(playwright, server_url, assets_dir):
     """No camera at all: the message says so, and a chosen photo is segmented and offered as PNGs."""
     browser = launch(playwright, drop=FAKE_CAMERA)

@@ -86,15 +86,22 @@ function arrived() {
   return (state.busy = true);
 }
 
+// On two cores or fewer a worker busy all the time takes the CPU the page needs to draw: there it
+// rests for this share of each frame's time before it takes the next frame.
+const REST = navigator.hardwareConcurrency <= 2 ? 1 : 0;
+
 async function send(frame) {
+  let rest = 0;
   try {
     const f = await frame;
-    window.demo.lastFrame = await state.client.call("demo_frame", { frame: f }, [f]);
+    const result = await state.client.call("demo_frame", { frame: f }, [f]);
     state.segFrames.push(performance.now());
+    window.demo.lastFrame = result;
+    rest = result.ms * REST;
   } catch (err) {
     say(`Frame failed: ${err.message}`);
   } finally {
-    state.busy = false;
+    setTimeout(() => { state.busy = false; }, rest);
   }
 }
 

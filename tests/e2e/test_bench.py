@@ -1,5 +1,5 @@
 """`pyapp bench --quick`: every engine on one model in one Chromium run, a JSON of raw samples, and an
-HTML report that renders."""
+HTML report that renders. Runs the command as `make bench` does: its own server and browser."""
 
 import io
 import json
@@ -11,7 +11,7 @@ from PIL import Image
 from pyapp.bench.cases import TOLERANCE
 from pyapp.bench.engines import ENGINES
 from pyapp.bench.measure import QUICK
-from pyapp.bench.run import run
+from pyapp.bench.run import main
 from pyapp.bench.table import model_table
 from tools.golden import ensure
 
@@ -19,10 +19,12 @@ MODEL = "meet"  # the smallest of the default models
 
 
 @pytest.fixture(scope="module")
-def quick(server_url, assets_dir, tmp_path_factory):
+def quick(assets_dir, tmp_path_factory):
     ensure(assets_dir)  # the reference input and outputs
     out = tmp_path_factory.mktemp("bench")
-    return run([MODEL], QUICK, out, base=server_url), out
+    assert main(["--quick", "--models", MODEL, "--out", str(out)]) == 0
+    (written,) = out.glob("*.json")
+    return json.loads(written.read_text()), out
 
 
 @pytest.fixture
@@ -56,11 +58,9 @@ def test_tfjs_wasm_runs_with_simd_and_threads_support(engines):
 
 
 def test_json_keeps_every_raw_sample(quick):
-    doc, out = quick
-    (written,) = out.glob("*.json")
-    saved = json.loads(written.read_text())
-    assert saved["plan"]["warmup"] == QUICK.warmup and saved["facts"]["chromium"].split(".")[0].isdigit()
-    for entry in saved["models"][MODEL]["engines"].values():
+    doc, _ = quick
+    assert doc["plan"]["warmup"] == QUICK.warmup and doc["facts"]["chromium"].split(".")[0].isdigit()
+    for entry in doc["models"][MODEL]["engines"].values():
         for raw in entry["raw"]:
             if "error" not in raw:
                 assert len(raw["steady_ms"]) == entry["summary"]["steady_n"]
@@ -68,14 +68,14 @@ def test_json_keeps_every_raw_sample(quick):
 
 
 def test_table_has_a_row_per_engine_and_ratios(quick):
-    lines = model_table(MODEL, quick[0]["models"][MODEL]).splitlines()
+    text = model_table(MODEL, quick[0]["models"][MODEL])
     for engine in ENGINES:  # a row in the figures, a row in the ratios
-        assert sum(line.startswith(engine.label + " ") for line in lines) == 2
+        assert sum(line.startswith(engine.label + " ") for line in text.splitlines()) == 2
     assert "1.00 / " in text and " / 1.00" in text  # each baseline against itself
 
 
 def test_html_report_renders(quick, page):
-    doc, out = quick
+    _, out = quick
     page.set_viewport_size({"width": 1200, "height": 900})
     page.goto((out / "latest.html").as_uri())
     assert page.locator("h2").all_text_contents() == [MODEL]

@@ -132,7 +132,7 @@ def run(models: list[str], plan: Plan, out: Path = RESULTS, base: str | None = N
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="pyapp bench", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="pyapp bench", description=__doc__)
     parser.add_argument("--models", default=",".join(DEFAULT_MODELS),
                         help="comma-separated models with golden outputs (default: %(default)s)")
     parser.add_argument("--quick", action="store_true",

@@ -16,6 +16,12 @@ function showError(stage, message) {
   $("error").textContent = `${stage}: ${message}`;
 }
 
+// Failures found on the page (not reported by the worker) reach listeners like the worker's do.
+function failOnPage(stage, message) {
+  showError(stage, message);
+  window.dispatchEvent(new CustomEvent("pyapp", { detail: { kind: "event", type: "error", stage, message } }));
+}
+
 function stageRow(name) {
   let row = document.querySelector(`#stages tr[data-stage="${name}"]`);
   if (!row) {
@@ -115,7 +121,7 @@ async function start() {
   let watchdog;
   const armWatchdog = (stage) => {
     clearTimeout(watchdog);
-    watchdog = setTimeout(() => showError(stage, `no progress for ${STALL_MS / 1000} s`), STALL_MS);
+    watchdog = setTimeout(() => failOnPage(stage, `no progress for ${STALL_MS / 1000} s`), STALL_MS);
   };
   const bootStart = performance.now();
   const onEvent = (msg) => {
@@ -158,4 +164,4 @@ async function start() {
   client.boot(config);
 }
 
-start().catch((err) => showError("page", err.message));
+start().catch((err) => failOnPage("page", err.message));

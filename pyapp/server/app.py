@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from starlette.applications import Starlette
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, RedirectResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -88,6 +88,7 @@ def create_app(paths: ServerPaths | None = None) -> Starlette:
               methods=methods),
         Route("/wheels/{path:path}", StaticRoot(paths.wheels), methods=methods),
         Route("/models/{path:path}", StaticRoot(paths.models), methods=methods),
+        Route("/demo", lambda request: RedirectResponse("/demo.html"), methods=methods),
         Route("/{path:path}", StaticRoot(paths.static, index="index.html"), methods=methods),
     ]
     app = Starlette(routes=routes)

@@ -143,3 +143,9 @@ def test_config_names_wheel_models_and_runtime(served):
     assert config["models"] == {"selfie": "/models/selfie/model.json"}
     assert client.get(config["wheel"]).content.startswith(b"PK")
     assert client.get("/models/.scratch/model.json").status_code == 200  # served, not offered
+
+
+def test_demo_has_a_short_address(served):
+    client, _ = served
+    response = client.get("/demo", follow_redirects=False)
+    assert response.status_code == 307 and response.headers["location"] == "/demo.html"

@@ -13,14 +13,14 @@ import subprocess
 import sys
 import time
 import urllib.request
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 from dataclasses import asdict, fields, replace
 from pathlib import Path
-from typing import Iterator
 
 from .. import __version__
 from ..errors import PyappError
 from ..assets import REPO_ROOT, TFJS_VERSION, assets_dir
+from ..server.local import serving
 from . import report
 from .cases import CASE, TOLERANCE, load_case
 from .chromium import BENCH_ARGS, CHROMIUM
@@ -31,29 +31,6 @@ from .table import model_table
 
 DEFAULT_MODELS = ("selfie", "meet", "blazeface")
 RESULTS = REPO_ROOT / "bench" / "results"
-
-
-@contextmanager
-def serving() -> Iterator[str]:
-    """`pyapp serve` on a port the OS picks, for as long as the benchmark runs."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = subprocess.Popen([sys.executable, "-m", "pyapp", "serve", "--port", str(port), "--log-level", "warning"])
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                urllib.request.urlopen(url + "/api/config", timeout=1)
-                break
-            except OSError:
-                if server.poll() is not None:
-                    raise RuntimeError("`pyapp serve` exited before answering") from None
-                time.sleep(0.1)
-        yield url
-    finally:
-        server.terminate()
-        server.wait(10)
 
 
 def cpu_model() -> str:

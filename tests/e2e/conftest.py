@@ -1,15 +1,12 @@
 """Browser tests: Debian's Chromium driven by pytest-playwright against the real server."""
 
 import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from pyapp.bench.chromium import CHROMIUM, CHROMIUM_ARGS
+from pyapp.server.local import serving
 
 BOOT_TIMEOUT_MS = 120_000
 
@@ -36,23 +33,8 @@ def free_port() -> int:
 @pytest.fixture(scope="session")
 def server_url(assets_dir):
     """`pyapp serve` on a free port for the whole session."""
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "pyapp", "serve", "--port", str(port),
-                             "--log-level", "warning"])
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(url + "/api/config", timeout=1).read()
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail("the server did not start")
-            time.sleep(0.1)
-    yield url
-    proc.terminate()
-    proc.wait(10)
+    with serving() as url:
+        yield url
 
 
 def wait_for_state(page, timeout=BOOT_TIMEOUT_MS) -> str:

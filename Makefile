@@ -43,6 +43,8 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 assets: $(VENV)/.installed
 	$(BIN)/pyapp setup
 
+wheel: $(WHEEL)
+
 # Pure-Python wheel for micropip in Pyodide; no build isolation, so it builds offline.
 $(WHEEL): $(VENV)/.installed $(PYAPP_SOURCES)
 	rm -rf build dist/pyapp-*.whl

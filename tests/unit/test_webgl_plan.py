@@ -24,7 +24,7 @@ def graphs(assets_dir):
 def test_hard_swish_after_a_conv_is_one_pass(graphs):
     graph, infos = graphs["selfie"]
     first = next(p for p in partition(graph, infos) if isinstance(p, Pass))
-    assert first.producer[1].kernel == "conv"
+    assert first.producer[1].kernel == "stem3"  # 3x3 over the 3 image channels
     assert [n.op for n in first.members] == ["Mul", "AddV2", "Relu6", "Mul"]  # x * relu6(x * a + b)
 
 

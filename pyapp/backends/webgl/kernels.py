@@ -54,6 +54,14 @@ def window_params(win, h: int, w: int, kh: int, kw: int) -> tuple[tuple[int, ...
     return (kh, kw, *win.strides), (*win.dilations, pt, pl)
 
 
+def square(kernel: str, kh: int, kw: int) -> str:
+    """The unrolled variant of a window kernel for the common square windows ("stem": a conv over at
+    most 4 channels, generic windows run as "conv")."""
+    if kh == kw and kh in glsl.SQUARE_SIZES:
+        return f"{kernel}{kh}"
+    return "conv" if kernel == "stem" else kernel
+
+
 def conv(node: Node, infos: Infos, consts: Consts) -> Producer | None:
     x, wref, *extra = node.inputs
     if wref not in consts or (epilogue := fused_ops(node, tuple(extra))) is None:
@@ -62,7 +70,7 @@ def conv(node: Node, infos: Infos, consts: Consts) -> Producer | None:
     kh, kw, ci, co = wt.shape
     _, h, w, _ = infos[x].shape
     q0, q1 = window_params(node.attrs.window, h, w, kh, kw)
-    kernel = "pointwise" if q0 == (1, 1, 1, 1) and q1 == (1, 1, 0, 0) else "conv"
+    kernel = "pointwise" if q0 == (1, 1, 1, 1) and q1 == (1, 1, 0, 0) else square("conv" if ci > 4 else "stem", kh, kw)
     return Producer(kernel, (x,), (pack_blocks(wt.reshape(kh * kw, ci, co)),), q0, q1, epilogue)
 
 
@@ -74,7 +82,7 @@ def depthwise(node: Node, infos: Infos, consts: Consts) -> Producer | None:
     kh, kw, c, _ = wt.shape
     _, h, w, _ = infos[x].shape
     q0, q1 = window_params(node.attrs.window, h, w, kh, kw)
-    return Producer("depthwise", (x,), (pack_channels(wt.reshape(kh * kw, c)),), q0, q1, epilogue)
+    return Producer(square("depthwise", kh, kw), (x,), (pack_channels(wt.reshape(kh * kw, c)),), q0, q1, epilogue)
 
 
 def matmul(node: Node, infos: Infos, consts: Consts) -> Producer | None:

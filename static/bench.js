@@ -17,6 +17,11 @@ new PerformanceObserver((list) => {
   for (const e of list.getEntries()) longTasks.push({ start: e.startTime, duration: e.duration });
 }).observe({ type: "longtask", buffered: true });
 
+// Python run in pyapp's worker: the size of Pyodide's wasm memory and whether it is shared.
+const WASM_MEMORY = `import pyodide_js
+heap = pyodide_js._module.HEAPU8
+{"wasm_bytes": heap.length, "wasm_shared": heap.buffer.constructor.name == "SharedArrayBuffer"}`;
+
 // pyapp: its worker (static/worker.js) boots Pyodide and the wheel; the model runs there.
 async function pyappEngine() {
   const config = await (await fetch("/api/config")).json();
@@ -43,9 +48,7 @@ async function pyappEngine() {
       const { outputs } = await call("predict", { model, inputs: { [x.name]: { dtype: x.dtype, shape: x.shape, data: x.data } } });
       return Object.entries(outputs).map(([name, o]) => ({ name, ...o }));
     },
-    memory: async () => ({
-      wasm_bytes: await call("run_python", { code: "import pyodide_js\npyodide_js._module.HEAPU8.length" }),
-    }),
+    memory: () => call("run_python", { code: WASM_MEMORY }),
   };
 }
 
@@ -134,8 +137,16 @@ async function health(seconds) {
   };
 }
 
+// Live bytes per realm (the page, each worker) from Chromium, which counts them in a garbage collection:
+// JS objects and ArrayBuffers, with a shared wasm memory (TF.js wasm threads) in every realm that holds it
+// and an unshared one (Pyodide's) in none; the engine reports its wasm memory itself. The driver splits
+// the breakdown into page and worker bytes. performance.memory: the page's heap, garbage included.
 async function memory() {
-  return { inferences, js_heap_bytes: performance.memory ? performance.memory.usedJSHeapSize : null, ...(await engine.memory()) };
+  const { breakdown } = await performance.measureUserAgentSpecificMemory();
+  return {
+    inferences, breakdown, engine_scope: spec.where === "main" ? "Window" : "DedicatedWorkerGlobalScope",
+    js_heap_bytes: performance.memory.usedJSHeapSize, ...(await engine.memory()),
+  };
 }
 
 function base64(typed) {

@@ -67,11 +67,13 @@ export async function predict({ input }) {
   }
 }
 
-// Bytes held by TF.js tensors and, for wasm, the size of the wasm heap.
+// Bytes held by TF.js tensors and, for wasm, the size of the wasm heap and whether its threads share it.
 export function memory() {
-  const backend = tf.backend();
-  const wasm = backend.wasm && backend.wasm.HEAPU8 ? backend.wasm.HEAPU8.length : null;
-  return { tensor_bytes: tf.memory().numBytes, wasm_bytes: wasm };
+  const heap = tf.backend().wasm && tf.backend().wasm.HEAPU8;
+  return {
+    tensor_bytes: tf.memory().numBytes, wasm_bytes: heap ? heap.length : null,
+    wasm_shared: Boolean(heap) && heap.buffer.constructor.name === "SharedArrayBuffer",
+  };
 }
 
 const METHODS = { start, load, predict, memory };

@@ -7,32 +7,14 @@ same booted worker. Prints the median of each load_model timing (ms) as a table.
 
 import argparse
 import statistics
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "e2e"))
-from conftest import BOOT_TIMEOUT_MS, CHROMIUM, CHROMIUM_ARGS, free_port  # noqa: E402
+from pyapp.bench.chromium import CHROMIUM, CHROMIUM_ARGS
+from pyapp.server.local import serving
+from tests.e2e.conftest import BOOT_TIMEOUT_MS
 
 COLUMNS = ("model_json", "cache_read", "network", "verify", "decode", "build", "cache_write", "total")
-
-
-def serve() -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "pyapp", "serve", "--port", str(port), "--log-level", "warning"])
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            urllib.request.urlopen(url + "/api/config", timeout=1).read()
-            return proc, url
-        except OSError:
-            time.sleep(0.1)
-    proc.kill()
-    raise SystemExit("the server did not start")
 
 
 def measure(page, model: str, runs: int) -> dict[str, list[dict]]:
@@ -51,23 +33,19 @@ def main() -> None:
     parser.add_argument("models", nargs="*", default=["selfie", "meet"])
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
-    proc, url = serve()
-    try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            page = browser.new_page()
-            page.goto(url + "/")
-            page.wait_for_function("window.pyappState === 'ready'", timeout=BOOT_TIMEOUT_MS)
-            print(f"| model | load | shards (cached) | {' | '.join(COLUMNS)} |")
-            print("|---" * (len(COLUMNS) + 3) + "|")
-            for model in args.models:
-                for kind, runs in measure(page, model, args.runs).items():
-                    shards = runs[0]["shards"]
-                    cells = [f"{statistics.median(r['timings'].get(c, 0.0) for r in runs):.1f}" for c in COLUMNS]
-                    print(f"| {model} | {kind} | {shards['count']} ({shards['from_cache']}) | {' | '.join(cells)} |")
-            browser.close()
-    finally:
-        proc.terminate()
+    with serving() as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        page.goto(url + "/")
+        page.wait_for_function("window.pyappState === 'ready'", timeout=BOOT_TIMEOUT_MS)
+        print(f"| model | load | shards (cached) | {' | '.join(COLUMNS)} |")
+        print("|---" * (len(COLUMNS) + 3) + "|")
+        for model in args.models:
+            for kind, runs in measure(page, model, args.runs).items():
+                shards = runs[0]["shards"]
+                cells = [f"{statistics.median(r['timings'].get(c, 0.0) for r in runs):.1f}" for c in COLUMNS]
+                print(f"| {model} | {kind} | {shards['count']} ({shards['from_cache']}) | {' | '.join(cells)} |")
+        browser.close()
 
 
 if __name__ == "__main__":

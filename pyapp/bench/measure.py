@@ -2,9 +2,10 @@
 
 Sequence (static/bench.js does the timing in the page):
   cold start (new context: empty HTTP cache and IndexedDB) → outputs checked against the reference
-  → reload (warm start) → warm-up runs (excluded) → timed runs (steady state), memory read after the
-  10th inference and again after `memory_runs` → outputs checked again → continuous inference for
-  `health_s` seconds with an animation running (long tasks, rAF rate).
+  → reload (warm start) → warm-up runs up to the 10th inference (excluded) → memory read → timed runs
+  (steady state) → in the first repeat only, more runs up to `memory_runs` inferences and memory read
+  again → outputs checked again → continuous inference for `health_s` seconds with an animation running
+  (long tasks, rAF rate).
 """
 
 from __future__ import annotations
@@ -19,20 +20,23 @@ from .cases import TOLERANCE, Case, decode, output_error
 from .engines import Engine
 
 INPUT_PATH = "/bench-input/"  # answered by the driver (context.route), never by the server
-MEMORY_FIRST = 10  # memory is read after this many inferences, and again after Plan.memory_runs
+# The warm page's inferences up to this count are warm-up, excluded from the steady state; memory is read
+# after them, so the garbage collection that the read runs stays out of the timed runs.
+MEMORY_FIRST = 10
 
 
 @dataclass(frozen=True)
 class Plan:
-    warmup: int = 5  # inferences after the first one, excluded from every figure
-    runs: int = 50  # timed steady-state inferences at least (all runs up to memory_runs are timed)
+    runs: int = 50  # timed steady-state inferences per repeat
     health_s: float = 10.0  # seconds of continuous inference while the main thread is watched
+    # Inferences before the second memory read. The first repeat alone goes that far: growth is one figure
+    # per engine, and the other repeats would spend most of their time on runs no figure uses.
     memory_runs: int = 200
     repeats: int = 2  # each engine's whole sequence, in alternating engine order
     step_timeout_s: float = 900.0  # a page step taking longer ends that engine's run as n/a, never a hang
 
 
-QUICK = Plan(warmup=1, runs=3, health_s=1.0, memory_runs=14, repeats=1, step_timeout_s=180.0)
+QUICK = Plan(runs=3, health_s=1.0, memory_runs=14, repeats=1, step_timeout_s=180.0)
 
 
 def page_url(base: str, config: dict, engine: Engine, case: Case) -> str:
@@ -49,7 +53,8 @@ def reason(error: Exception) -> str:
     return (lines[-1] if lines[0].startswith("Traceback") else lines[0])[:200]
 
 
-def measure(browser: Browser, base: str, config: dict, engine: Engine, case: Case, plan: Plan) -> dict:
+def measure(browser: Browser, base: str, config: dict, engine: Engine, case: Case, plan: Plan,
+            memory_growth: bool) -> dict:
     context = browser.new_context()
     body = case.input.tobytes()
     context.route(lambda url: urlsplit(url).path.startswith(INPUT_PATH),
@@ -58,7 +63,7 @@ def measure(browser: Browser, base: str, config: dict, engine: Engine, case: Cas
     page = context.new_page()
     try:
         page.goto(page_url(base, config, engine, case))
-        return run_page(Steps(page, plan.step_timeout_s), case, plan)
+        return run_page(Steps(page, plan.step_timeout_s), case, plan, memory_growth)
     except (PlaywrightError, PyappError) as e:
         return {"error": reason(e)}
     finally:
@@ -88,7 +93,7 @@ def check_outputs(step: Steps, case: Case) -> float:
     return error
 
 
-def run_page(step: Steps, case: Case, plan: Plan) -> dict:
+def run_page(step: Steps, case: Case, plan: Plan, memory_growth: bool) -> dict:
     def predict(n: int) -> list[float]:
         return step("n => bench.predict(n)", n) if n > 0 else []
 
@@ -99,11 +104,12 @@ def run_page(step: Steps, case: Case, plan: Plan) -> dict:
     errors = [check_outputs(step, case)]
     step.reload()
     warm = step("() => bench.started")
-    predict(plan.warmup)
-    steady = predict(MEMORY_FIRST - inferences())
+    predict(MEMORY_FIRST - inferences())
     memory = [step("() => bench.memory()")]
-    steady += predict(max(plan.runs - len(steady), plan.memory_runs - inferences()))
-    memory.append(step("() => bench.memory()"))
+    steady = predict(plan.runs)
+    if memory_growth:
+        predict(plan.memory_runs - inferences())
+        memory.append(step("() => bench.memory()"))
     errors.append(check_outputs(step, case))
     health = step("s => bench.health(s)", plan.health_s)
     return {"cold": cold, "warm": warm, "steady_ms": steady, "health": health, "memory": memory,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from html import escape
 
-from .table import TIMES, ms, ratio_row, row
+from .table import HEAD, TIMES, ms, ratio_row, row
 
 BAR_H, LABEL_W, CHART_W = 22, 190, 460
 # Cold-start stages as bench.js names them: (legend, color).
@@ -69,12 +69,11 @@ def model_section(model: str, entry: dict) -> str:
     summaries = {label: e["summary"] for label, e in entry["engines"].items()}
     ran = {label: s for label, s in summaries.items() if "na" not in s}
     baselines = entry["baselines"]
-    head = ["engine", *(f"{h} ms" for h, _ in TIMES), "fps", "long tasks n / ms", "JS heap MB", "wasm MB"]
     ratio_head = [f"ratio vs {' / '.join(baselines)}", *(h for h, _ in TIMES)]
     base = [summaries.get(b) for b in baselines]
     return "".join([
         f"<h2>{escape(model)}</h2><p>input {escape(entry['input'])}; steady state: {escape(entry['steady'])}</p>",
-        html_table(head, [[label, *row(s)] for label, s in summaries.items()]),
+        html_table(HEAD, [[label, *row(s)] for label, s in summaries.items()]),
         html_table(ratio_head, [[label, *ratio_row(s, base)] for label, s in summaries.items()]),
         bars("steady state: median ms per inference, result read back (red: p95)",
              [(label, s["steady_median_ms"], s["steady_p95_ms"]) for label, s in ran.items()], "ms"),

@@ -57,15 +57,18 @@ def method_text(plan: Plan) -> str:
     return (f"Same input ({CASE} image) for every engine; outputs checked against TF.js 4.22 (Node, cpu) within "
             f"{TOLERANCE} of their range before any timing counts. Each engine runs in its own fresh browser context "
             f"and page; engine order alternates between the {plan.repeats} repeat(s). Cold = new context (empty "
-            f"caches) from page open to first result; warm = same page reloaded. {plan.warmup} warm-up inference(s) "
-            f"after the first are excluded. Main-thread health: {plan.health_s:g} s of continuous inference with an "
-            f"animation running. Memory after {MEMORY_FIRST} and after {plan.memory_runs} inferences.")
+            f"caches) from page open to first result; warm = same page reloaded. Steady state: {plan.runs} timed "
+            f"inferences per repeat after {MEMORY_FIRST - 1} warm-up inferences (excluded) following the warm start. "
+            f"Main-thread health: {plan.health_s:g} s of continuous inference with an animation running. Memory "
+            f"(live bytes per realm, Chromium's measureUserAgentSpecificMemory) after {MEMORY_FIRST} and after "
+            f"{plan.memory_runs} inferences, in the first repeat.")
 
 
 def model_entry(case, plan: Plan, raw: dict[str, list[dict]]) -> dict:
     return {
         "input": f"{CASE} {'x'.join(map(str, case.input.shape))} {case.input.dtype}",
-        "steady": f"median / p95 of ≥{plan.runs} runs after {plan.warmup} warm-up (excluded), result read back",
+        "steady": f"median / p95 of {plan.runs} runs per repeat after {MEMORY_FIRST - 1} warm-up (excluded), "
+                  f"result read back",
         "baselines": [b.label for b in BASELINES],
         "engines": {label: {"summary": summarize(runs), "raw": runs} for label, runs in raw.items()},
     }
@@ -89,7 +92,7 @@ def run(models: list[str], plan: Plan, out: Path = RESULTS, base: str | None = N
             for repeat in range(plan.repeats):
                 for engine in order(repeat):
                     t0 = time.monotonic()
-                    result = measure(browser, url, config, engine, case, plan)
+                    result = measure(browser, url, config, engine, case, plan, memory_growth=repeat == 0)
                     raw.setdefault(engine.label, []).append(result)
                     what = result.get("error") or f"steady median {summarize([result])['steady_median_ms']:.1f} ms"
                     log(f"bench: {case.model} [{repeat + 1}/{plan.repeats}] {engine.label}: {what} "

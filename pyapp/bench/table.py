@@ -5,6 +5,9 @@ from __future__ import annotations
 # (heading, summary key) of the time figures, which get ratios.
 TIMES = (("cold", "cold_ms"), ("warm", "warm_ms"), ("first", "first_ms"),
          ("median", "steady_median_ms"), ("p95", "steady_p95_ms"))
+# (heading, summary key) of the memory figures: MB after the 10th inference → after the last.
+MEMORY = (("page JS", "page_js_mb"), ("worker JS", "worker_js_mb"), ("wasm", "wasm_mb"))
+HEAD = ["engine", *(f"{h} ms" for h, _ in TIMES), "fps", "long tasks n/ms", *(f"{h} MB" for h, _ in MEMORY)]
 
 
 def ms(value: float) -> str:
@@ -19,7 +22,7 @@ def row(summary: dict) -> list[str]:
     if "na" in summary:
         return [f"n/a ({summary['na']})"]
     return [*(ms(summary[key]) for _, key in TIMES), f"{summary['fps']:.0f}",
-            f"{summary['long_tasks']:.0f} / {ms(summary['long_task_ms'])}", mb(summary["heap_mb"]), mb(summary["wasm_mb"])]
+            f"{summary['long_tasks']:.0f} / {ms(summary['long_task_ms'])}", *(mb(summary[key]) for _, key in MEMORY)]
 
 
 def ratio(summary: dict, baseline: dict | None, key: str) -> str:
@@ -41,8 +44,7 @@ def render(rows: list[list[str]]) -> list[str]:
 
 def model_table(model: str, entry: dict) -> str:
     summaries = {label: e["summary"] for label, e in entry["engines"].items()}
-    head = ["engine", *(f"{h} ms" for h, _ in TIMES), "fps", "long tasks n/ms", "JS heap MB", "wasm MB"]
-    values = render([head] + [[label, *row(s)] for label, s in summaries.items()])
+    values = render([HEAD] + [[label, *row(s)] for label, s in summaries.items()])
     baselines = [summaries.get(b) for b in entry["baselines"]]
     ratios = render([[f"ratio vs {' / '.join(entry['baselines'])}", *(h for h, _ in TIMES)]]
                     + [[label, *ratio_row(s, baselines)] for label, s in summaries.items()])

@@ -13,11 +13,7 @@ import argparse
 import datetime
 import json
 import platform
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +21,7 @@ from playwright.sync_api import sync_playwright
 
 from pyapp.assets import assets_dir
 from pyapp.bench.chromium import CHROMIUM, CHROMIUM_ARGS
+from pyapp.server.local import serving
 from tools.golden import ensure
 
 RESULTS = Path(__file__).with_name("results")
@@ -65,37 +62,17 @@ TFJS = """async ([url, data, shape, runs]) => {
 }"""
 
 
-def serve(port: int) -> subprocess.Popen:
-    proc = subprocess.Popen([sys.executable, "-m", "pyapp", "serve", "--port", str(port), "--log-level", "warning"])
-    for _ in range(150):
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/config", timeout=1).read()
-            return proc
-        except OSError:
-            time.sleep(0.2)
-    proc.kill()
-    raise SystemExit("the server did not start")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def bench(models: list[str], runs: int, port: int) -> dict:
-    port = port or free_port()
+def bench(models: list[str], runs: int) -> dict:
     assets = assets_dir()
     golden = ensure(assets)["models"]
-    server = serve(port)
     results = {}
-    try:
+    with serving() as url:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             page = browser.new_page()
             gold = assets / "golden"
             page.route("**/golden/**", lambda route: route.fulfill(body=(gold / route.request.url.split("/golden/", 1)[1]).read_bytes()))
-            page.goto(f"http://127.0.0.1:{port}/")
+            page.goto(url + "/")
             page.wait_for_function("window.pyappState === 'ready'", timeout=120_000)
             page.add_script_tag(url="/vendor/tfjs/v4.22.0/tf.min.js")
             for name in models:
@@ -107,8 +84,6 @@ def bench(models: list[str], runs: int, port: int) -> dict:
                 results[name] = {"input": f"{CASE} {list(x.shape)} {x.dtype}", "pyapp_webgl_worker": ours, "tfjs_webgl_main": theirs}
                 print(row(name, ours, theirs), flush=True)
             browser.close()
-    finally:
-        server.terminate()
     return results
 
 
@@ -133,10 +108,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", default="selfie,meet,blazeface")
     parser.add_argument("--runs", type=int, default=50)
-    parser.add_argument("--port", type=int, default=0, help="default: a free one")
     args = parser.parse_args()
     print(HEADER)
-    results = bench(args.models.split(","), args.runs, args.port)
+    results = bench(args.models.split(","), args.runs)
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / f"webgl-{datetime.date.today()}.json"
     out.write_text(json.dumps({"command": " ".join(["python -m bench.webgl", *sys.argv[1:]]), "machine": platform.platform(),

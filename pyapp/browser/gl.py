@@ -81,6 +81,13 @@ class Host:
 
         return js.Float32Array.new(pyodide_js._module.HEAPU8.buffer, a.ctypes.data, a.size)
 
+    @staticmethod
+    def list(items: list):
+        """A JS array (WebGL's sequence arguments, like drawBuffers')."""
+        from pyodide.ffi import to_js
+
+        return to_js(items)
+
     @classmethod
     def f32(cls, a):
         """A copy as a JS Float32Array (uploads from a copy were faster than from the heap view)."""

@@ -293,16 +293,25 @@ got = runner.run_image("in0", bitmap, scale=2 / 255, offset=-1.0)["y"]
 want = np.maximum(resize_bilinear(Resize(False, True), pixels[None, :, :, :3].astype(np.float32), np.array([24, 32])) * (2 / 255) - 1, 0)
 kept = runner.run_image("in0", bitmap, scale=2 / 255, offset=-1.0, readback=False)
 textures = {name: list(t[1:]) for name, t in runner.output_textures().items()}
+tex, w, h = runner.output_textures()["y"]
+gl = context()
+fb = gl.createFramebuffer()
+gl.bindFramebuffer(gl.FRAMEBUFFER, fb)
+gl.framebufferTexture2D(gl.FRAMEBUFFER, gl.COLOR_ATTACHMENT0, gl.TEXTURE_2D, tex, 0)
+flat = np.empty((h, w, 4), np.float32)
+gl.readPixels(0, 0, w, h, gl.RGBA, gl.FLOAT, Host.f32_view(flat))
+gl.deleteFramebuffer(fb)
 runner.dispose()
-[float(np.abs(got - want).max()), list(got.shape), kept, textures]
+[float(np.abs(got - want).max()), list(got.shape), kept, textures, float(np.abs(flat[..., :3] - got[0]).max())]
 '''
 
 
 def test_image_bitmap_is_resized_and_normalised_on_the_gpu(gl_page):
     result = python(gl_page, IMAGE_INPUT)
-    err, shape, kept, textures = result if isinstance(result, list) else (result, None, None, None)
+    err, shape, kept, textures, flat_err = result if isinstance(result, list) else (result, None, None, None, None)
     assert shape == [1, 24, 32, 3] and err < 1e-5
-    assert kept == {} and textures == {"y": [32, 24]}  # left on the GPU: 32x24 RGBA texels
+    assert kept == {} and textures == {"y": [32, 24]}  # left on the GPU: a plain 32x24 texture of RGBA texels
+    assert flat_err == 0  # holding the values a readback gives
 
 
 def test_graph_model_runs_on_webgl_in_the_worker(gl_page, golden):

@@ -1,28 +1,30 @@
-"""Texture layout of the WebGL backend: NHWC tensors as RGBA texels, filters as 4x4 blocks."""
+"""Texture layout of the WebGL backend: NHWC tensors as RGBA texels in layers of rows, filters as 4x4 blocks."""
 
 import numpy as np
 import pytest
 
-from pyapp.backends.webgl.layout import pack, pack_blocks, pack_channels, shape4, texture_size, unpack
+from pyapp.backends.webgl.layout import ROWS, pack, pack_blocks, pack_channels, shape4, texture_size, unpack
 
 rng = np.random.default_rng(0)
 
 
-@pytest.mark.parametrize("shape", [(1, 3, 5, 7), (2, 4, 3, 8), (6, 5), (9,), (1, 1, 1, 1)])
+@pytest.mark.parametrize("shape", [(1, 3, 5, 7), (2, 4, 3, 8), (2, 9, 2, 3), (6, 5), (9,), (1, 1, 1, 1)])
 def test_pack_round_trips_and_pads_lanes_with_zeros(shape):
     x = rng.standard_normal(shape).astype(np.float32)
     data = pack(x)
     w, h = texture_size(shape)
-    assert data.size == w * h * 4
+    assert data.shape == (ROWS, h, w * 4)
     np.testing.assert_array_equal(unpack(data, shape), x)
     n, hh, ww, c = shape4(shape)
-    assert not data.reshape(n * hh, ww, 4 * -(-c // 4))[..., c:].any()
+    assert not data.reshape(ROWS, h, ww, 4 * -(-c // 4))[..., c:].any()
 
 
-def test_texel_holds_four_channels_of_one_pixel():
-    x = np.arange(2 * 3 * 4 * 6, dtype=np.float32).reshape(2, 3, 4, 6)
-    data = pack(x).reshape(2 * 3, 4 * 2, 4)  # rows n*H + h, texels w*C4 + c
-    np.testing.assert_array_equal(data[1 * 3 + 2, 3 * 2 + 1, :2], x[1, 2, 3, 4:6])
+def test_row_h_is_layer_h_mod_rows_and_a_texel_holds_four_channels_of_one_pixel():
+    x = np.arange(2 * 6 * 4 * 6, dtype=np.float32).reshape(2, 6, 4, 6)  # 6 rows: 2 texel rows an image
+    data = pack(x).reshape(ROWS, 2 * 2, 4 * 2, 4)  # layer h % 4, texel row n * 2 + h // 4, texel w * 2 + c // 4
+    n, h, w = 1, 5, 3
+    np.testing.assert_array_equal(data[h % ROWS, n * 2 + h // ROWS, w * 2 + 1, :2], x[n, h, w, 4:6])
+    assert not data[2:, n * 2 + 1].any()  # rows 6 and 7 of image 1: padding
 
 
 def test_lower_ranks_are_padded_in_front():

@@ -2,17 +2,20 @@
 Python through a WebGL2 context it is given (this package never imports js: the browser side
 passes `gl`, and `host` for typed arrays over numpy memory).
 
-    layout.py   NHWC tensors as (W * C/4) x (N * H) RGBA textures; filters as 4x4 blocks
+    layout.py   NHWC tensors as RGBA texels, (W * C/4) x (N * H/4) x 4 layers (row h in layer
+                h % 4: a pass draws 4 rows per fragment); filters as 4x4 blocks
     kernels.py  which nodes run on the GPU, as which producer kernel (conv, pointwise, depthwise,
                 pools, bilinear, deconv, concat, pad) or elementwise step
     group.py    placement (GPU / alias / numpy) and fusion into passes: producer + epilogue
-    glsl.py     one fragment shader per (kernel, epilogue); sizes are uniforms
+    glsl.py     one fragment shader per (kernel, epilogue); sizes are uniforms; convs share
+                each filter fetch across the 4 rows
     plan.py     steps (draw, upload, read, numpy) and liveness-based texture reuse
     executor.py programs compiled and weights uploaded at load; per run, prepared closures only
 
-Load = plan + compile + weight upload + one warm-up run on zeros (SwiftShader compiles a program at
-its first draw). Per run: one upload per input, the draws, one readPixels per output (plus one per
-tensor a numpy step reads: movenet's keypoint decoding, blazeface's output reshapes).
+Load = plan + compile (all programs linked as one batch) + weight upload + one warm-up run on zeros
+(SwiftShader compiles a program at its first draw). Per run: one upload per input, the draws, one
+readPixels per layer of each output (plus of each tensor a numpy step reads: movenet's keypoint
+decoding, blazeface's output reshapes).
 """
 
 from __future__ import annotations

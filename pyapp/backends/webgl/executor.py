@@ -14,7 +14,7 @@ from ...errors import PyappError
 from ...graph import Graph, Ref
 from ...ops import OPS
 from . import glsl
-from .layout import pack, shape4, unpack
+from .layout import ROWS, pack, shape4, texture_size, unpack
 from .plan import Compute, Draw, Read, Upload, WebGLPlan
 
 
@@ -26,45 +26,59 @@ class ShaderError(PyappError):
 
 
 class Programs:
-    """Compiled programs by fragment source, with their uniform locations."""
+    """Compiled programs by fragment source, with their uniform locations. compile() links a batch
+    before asking for any status: the driver (Chromium's GPU process) works through the batch
+    without a round trip per program, in parallel where KHR_parallel_shader_compile is there."""
 
     def __init__(self, gl):
         self.gl = gl
         self.cache: dict[str, tuple[Any, dict[str, Any]]] = {}
         self.shaders: list[Any] = []
         self.compile_ms = 0.0
-        self.vertex = self.shader(gl.VERTEX_SHADER, glsl.VERTEX, "vertex")
+        self.parallel = gl.getExtension("KHR_parallel_shader_compile") is not None  # asking enables it
+        self.vertex = self.shader(gl.VERTEX_SHADER, glsl.VERTEX)
+        self.check_shader(self.vertex, glsl.VERTEX, "vertex")
 
-    def shader(self, kind: int, source: str, name: str):
+    def shader(self, kind: int, source: str):
         gl = self.gl
         sh = gl.createShader(kind)
         gl.shaderSource(sh, source)
         gl.compileShader(sh)
-        if not gl.getShaderParameter(sh, gl.COMPILE_STATUS):
-            log = gl.getShaderInfoLog(sh)
-            gl.deleteShader(sh)
-            numbered = "\n".join(f"{i + 1:4d}  {line}" for i, line in enumerate(source.splitlines()))
-            raise ShaderError(f"kernel {name}: shader does not compile: {log}\n{numbered}")
         self.shaders.append(sh)
         return sh
 
-    def get(self, source: str, name: str, uniforms: list[str]):
-        if source not in self.cache:
-            gl = self.gl
-            t0 = time.perf_counter()
-            prog = gl.createProgram()
+    def check_shader(self, sh, source: str, name: str) -> None:
+        gl = self.gl
+        if not gl.getShaderParameter(sh, gl.COMPILE_STATUS):
+            log = gl.getShaderInfoLog(sh)
+            numbered = "\n".join(f"{i + 1:4d}  {line}" for i, line in enumerate(source.splitlines()))
+            raise ShaderError(f"kernel {name}: shader does not compile: {log}\n{numbered}")
+
+    def compile(self, sources: dict[str, str]) -> None:
+        """Fragment source -> kernel name (for errors): compiles and links the new ones."""
+        gl = self.gl
+        t0 = time.perf_counter()
+        linking = []
+        for source, name in sources.items():
+            if source in self.cache:
+                continue
+            prog, fragment = gl.createProgram(), self.shader(gl.FRAGMENT_SHADER, source)
             gl.attachShader(prog, self.vertex)
-            gl.attachShader(prog, self.shader(gl.FRAGMENT_SHADER, source, name))
+            gl.attachShader(prog, fragment)
             gl.linkProgram(prog)
-            if not gl.getProgramParameter(prog, gl.LINK_STATUS):
-                log = gl.getProgramInfoLog(prog)
-                gl.deleteProgram(prog)
-                raise ShaderError(f"kernel {name}: program does not link: {log}")
-            gl.useProgram(prog)
-            for k in range(sum(u.startswith("s") for u in uniforms)):  # operand k samples unit k
-                gl.uniform1i(gl.getUniformLocation(prog, f"t{k}"), k)
             self.cache[source] = (prog, {})
-            self.compile_ms += (time.perf_counter() - t0) * 1000
+            linking.append((prog, fragment, source, name))
+        for prog, fragment, source, name in linking:
+            if not gl.getProgramParameter(prog, gl.LINK_STATUS):
+                self.check_shader(fragment, source, name)
+                raise ShaderError(f"kernel {name}: program does not link: {gl.getProgramInfoLog(prog)}")
+            gl.useProgram(prog)
+            for k in range(source.count("uniform sampler2D")):  # operand k samples unit k
+                gl.uniform1i(gl.getUniformLocation(prog, f"t{k}"), k)
+        self.compile_ms += (time.perf_counter() - t0) * 1000
+
+    def get(self, source: str, name: str, uniforms: list[str]):
+        self.compile({source: name})
         prog, locations = self.cache[source]
         for u in uniforms:
             if u not in locations:
@@ -89,7 +103,7 @@ def renderable(gl) -> list[str]:
 
 class WebGLExecutor:
     """host: f32(array) -> a JS Float32Array copy (uploads); f32_view(array) -> a Float32Array over
-    the array's memory (readPixels writes into numpy directly)."""
+    the array's memory (readPixels writes into numpy directly); list(items) -> a JS array."""
 
     def __init__(self, graph: Graph, plan: WebGLPlan, gl, host, storage: str = "float32"):
         """storage: the format of tensors the passes write, "float32" or "float16" (filters stay float32)."""
@@ -102,34 +116,44 @@ class WebGLExecutor:
         self.textures: dict[int, Any] = {}
         self.framebuffers: dict[int, Any] = {}
         t0 = time.perf_counter()
-        for t, (w, h) in plan.sizes.items():
+        for t, size in plan.sizes.items():
             data = plan.constants.get(t)
-            self.textures[t] = self.make_texture(w, h, data, gl.RGBA32F if data is not None else self.format)
+            self.textures[t] = self.make_texture(size, data, gl.RGBA32F if data is not None else self.format)
         self.upload_ms = (time.perf_counter() - t0) * 1000
         self.warmup_ms = 0.0
-        self.textures[IMAGE] = self.make_texture(1, 1, None, None)  # image inputs (texImage2D sizes it)
+        self.textures[IMAGE] = self.make_texture((1, 1, 1), None, None)  # image inputs (texImage3D sizes it)
         self.image_steps: dict[tuple, Callable] = {}
+        self.programs.compile({d.source: d.name for d in plan.draws})
         self.runs = [self.prepare(step) for step in plan.steps]
+        self.flat: dict[str, tuple[Any, int, int]] = {}  # outputs kept on the GPU, as 2D textures
+        self.flat_objects: list[tuple[Any, Any]] = []
+        self.flatten: list[Callable] | None = None  # made by the first run that keeps outputs on the GPU
 
-    def make_texture(self, w: int, h: int, data: np.ndarray | None, internal_format: int | None):
-        """internal_format None: a mutable texture, sized by each texImage2D."""
+    def make_texture(self, size: tuple[int, int, int], data: np.ndarray | None, internal_format: int | None):
+        """A 2D array texture of (width, height, layers); internal_format None: a mutable one, sized
+        by each texImage3D."""
         gl = self.gl
+        w, h, layers = size
         tex = gl.createTexture()
-        gl.bindTexture(gl.TEXTURE_2D, tex)
+        gl.bindTexture(gl.TEXTURE_2D_ARRAY, tex)
         if internal_format is not None:
-            gl.texStorage2D(gl.TEXTURE_2D, 1, internal_format, w, h)
+            gl.texStorage3D(gl.TEXTURE_2D_ARRAY, 1, internal_format, w, h, layers)
         for param in (gl.TEXTURE_MIN_FILTER, gl.TEXTURE_MAG_FILTER):
-            gl.texParameteri(gl.TEXTURE_2D, param, gl.NEAREST)
+            gl.texParameteri(gl.TEXTURE_2D_ARRAY, param, gl.NEAREST)
         if data is not None:
-            gl.texSubImage2D(gl.TEXTURE_2D, 0, 0, 0, w, h, gl.RGBA, gl.FLOAT, self.host.f32(data))
+            gl.texSubImage3D(gl.TEXTURE_2D_ARRAY, 0, 0, 0, 0, w, h, layers, gl.RGBA, gl.FLOAT, self.host.f32(data))
         return tex
 
     def framebuffer(self, t: int):
+        """Texture t's layers as color attachments 0.., all drawn to."""
         if t not in self.framebuffers:
             gl = self.gl
             fb = self.framebuffers[t] = gl.createFramebuffer()
             gl.bindFramebuffer(gl.FRAMEBUFFER, fb)
-            gl.framebufferTexture2D(gl.FRAMEBUFFER, gl.COLOR_ATTACHMENT0, gl.TEXTURE_2D, self.textures[t], 0)
+            attachments = [gl.COLOR_ATTACHMENT0 + m for m in range(self.plan.sizes[t][2])]
+            for m, attachment in enumerate(attachments):
+                gl.framebufferTextureLayer(gl.FRAMEBUFFER, attachment, self.textures[t], 0, m)
+            gl.drawBuffers(self.host.list(attachments))
         return self.framebuffers[t]
 
     def prepare(self, step) -> Callable[[dict], None]:
@@ -141,7 +165,7 @@ class WebGLExecutor:
             use, bind_fb, viewport, active, bind, draw = (gl.useProgram, gl.bindFramebuffer, gl.viewport,
                                                           gl.activeTexture, gl.bindTexture, gl.drawArrays)
             fb, (w, h) = self.framebuffer(step.output), step.size
-            FRAMEBUFFER, TEXTURE_2D, TRIANGLES, TEXTURE0 = gl.FRAMEBUFFER, gl.TEXTURE_2D, gl.TRIANGLES, gl.TEXTURE0
+            FRAMEBUFFER, TEXTURE_2D_ARRAY, TRIANGLES, TEXTURE0 = gl.FRAMEBUFFER, gl.TEXTURE_2D_ARRAY, gl.TRIANGLES, gl.TEXTURE0
             units = [(TEXTURE0 + k, self.textures[t]) for k, t in enumerate(step.inputs)]
             set4i, set1f = gl.uniform4i, gl.uniform1f
             ints = [(loc[n], *v) for n, v in step.ints if loc[n] is not None]
@@ -153,7 +177,7 @@ class WebGLExecutor:
                 viewport(0, 0, w, h)
                 for unit, tex in units:
                     active(unit)
-                    bind(TEXTURE_2D, tex)
+                    bind(TEXTURE_2D_ARRAY, tex)
                 for args in ints:
                     set4i(*args)
                 for args in floats:
@@ -162,26 +186,28 @@ class WebGLExecutor:
 
             return run
         if isinstance(step, Upload):
-            tex, (w, h) = self.textures[step.texture], self.plan.sizes[step.texture]
+            tex, (w, h, layers) = self.textures[step.texture], self.plan.sizes[step.texture]
             f32, ref = self.host.f32, step.ref
-            bind, sub = gl.bindTexture, gl.texSubImage2D
-            TEXTURE_2D, RGBA, FLOAT = gl.TEXTURE_2D, gl.RGBA, gl.FLOAT
+            bind, sub = gl.bindTexture, gl.texSubImage3D
+            TEXTURE_2D_ARRAY, RGBA, FLOAT = gl.TEXTURE_2D_ARRAY, gl.RGBA, gl.FLOAT
 
             def run(env: dict) -> None:
-                bind(TEXTURE_2D, tex)
-                sub(TEXTURE_2D, 0, 0, 0, w, h, RGBA, FLOAT, f32(pack(env[ref])))
+                bind(TEXTURE_2D_ARRAY, tex)
+                sub(TEXTURE_2D_ARRAY, 0, 0, 0, 0, w, h, layers, RGBA, FLOAT, f32(pack(env[ref])))
 
             return run
         if isinstance(step, Read):
-            fb, (w, h) = self.framebuffer(step.texture), self.plan.sizes[step.texture]
+            fb, (w, h, layers) = self.framebuffer(step.texture), self.plan.sizes[step.texture]
             view, ref, shape = self.host.f32_view, step.ref, step.shape
-            bind_fb, read = gl.bindFramebuffer, gl.readPixels
-            FRAMEBUFFER, RGBA, FLOAT = gl.FRAMEBUFFER, gl.RGBA, gl.FLOAT
+            bind_fb, read_buffer, read = gl.bindFramebuffer, gl.readBuffer, gl.readPixels
+            FRAMEBUFFER, RGBA, FLOAT, COLOR_ATTACHMENT0 = gl.FRAMEBUFFER, gl.RGBA, gl.FLOAT, gl.COLOR_ATTACHMENT0
 
             def run(env: dict) -> None:
-                data = np.empty((h, w * 4), np.float32)
+                data = np.empty((layers, h, w * 4), np.float32)
                 bind_fb(FRAMEBUFFER, fb)
-                read(0, 0, w, h, RGBA, FLOAT, view(data))
+                for m in range(layers):
+                    read_buffer(COLOR_ATTACHMENT0 + m)
+                    read(0, 0, w, h, RGBA, FLOAT, view(data[m]))
                 env[ref] = unpack(data, shape)
 
             return run
@@ -196,19 +222,55 @@ class WebGLExecutor:
 
         return run
 
-    def output_textures(self) -> dict[str, tuple[Any, int, int]]:
-        """Output name -> (WebGLTexture, width, height) for outputs computed on the GPU, valid until
-        the next run: render from them (run(..., readback=False)) instead of reading back."""
-        where = {s.ref: s.texture for s in self.plan.steps if isinstance(s, Read)}
-        return {name: (self.textures[where[ref]], *self.plan.sizes[where[ref]])
-                for name, ref in self.graph.outputs.items() if ref in where}
+    def flatten_step(self, name: str, ref: Ref) -> Callable[[dict], None]:
+        """A draw copying GPU output `name` into a plain 2D texture (texel (w * C4 + c, n * H + h)),
+        the one output_textures() hands out."""
+        gl = self.gl
+        read = next(s for s in self.plan.steps if isinstance(s, Read) and s.ref == ref)
+        w, h = texture_size(read.shape)[0], shape4(read.shape)[0] * shape4(read.shape)[1]
+        tex = gl.createTexture()
+        gl.bindTexture(gl.TEXTURE_2D, tex)
+        gl.texStorage2D(gl.TEXTURE_2D, 1, self.format, w, h)
+        for param in (gl.TEXTURE_MIN_FILTER, gl.TEXTURE_MAG_FILTER):
+            gl.texParameteri(gl.TEXTURE_2D, param, gl.NEAREST)
+        fb = gl.createFramebuffer()
+        gl.bindFramebuffer(gl.FRAMEBUFFER, fb)
+        gl.framebufferTexture2D(gl.FRAMEBUFFER, gl.COLOR_ATTACHMENT0, gl.TEXTURE_2D, tex, 0)
+        self.flat[name] = (tex, w, h)
+        self.flat_objects.append((tex, fb))
+        prog, loc = self.programs.get(glsl.FLATTEN, f"flatten {name}", ["s0"])
+        source, shape = self.textures[read.texture], shape4(read.shape)
 
-    def readback_start(self) -> int:
-        """Index of the trailing reads of the outputs."""
+        def run(env: dict) -> None:
+            gl.useProgram(prog)
+            gl.bindFramebuffer(gl.FRAMEBUFFER, fb)
+            gl.viewport(0, 0, w, h)
+            gl.activeTexture(gl.TEXTURE0)
+            gl.bindTexture(gl.TEXTURE_2D_ARRAY, source)
+            gl.uniform4i(loc["s0"], *shape)
+            gl.drawArrays(gl.TRIANGLES, 0, 3)
+
+        return run
+
+    def output_textures(self) -> dict[str, tuple[Any, int, int]]:
+        """Output name -> (WebGLTexture, width, height) for outputs computed on the GPU, plain 2D
+        textures with texel (w * C4 + c, n * H + h), valid until the next run: render from them
+        (run(..., readback=False)) instead of reading back."""
+        return dict(self.flat)
+
+    def steps(self, readback: bool, replace: Mapping[int, Callable] = {}) -> list[Callable]:
+        """A run's prepared steps: all, or with the trailing reads of the outputs replaced by their
+        copies into output_textures(); `replace`: other steps by index."""
+        runs = [replace.get(i, run) for i, run in enumerate(self.runs)]
+        if readback:
+            return runs
+        if self.flatten is None:
+            self.flatten = [self.flatten_step(name, ref) for name, ref in self.graph.outputs.items()
+                            if any(isinstance(s, Read) and s.ref == ref for s in self.plan.steps)]
         i = len(self.plan.steps)
         while i and isinstance(self.plan.steps[i - 1], Read):
             i -= 1
-        return i
+        return runs[:i] + self.flatten
 
     def image_input(self, name: str, width: int, height: int, scale: float, offset: float) -> tuple[int, Callable]:
         """(index of the input's upload step, a step drawing the image texture into the input, resized
@@ -220,8 +282,8 @@ class WebGLExecutor:
         if key not in self.image_steps:
             upload = self.plan.steps[index]
             target, (n, h, w, c) = upload.texture, shape4(upload.shape)
-            source = glsl.fragment("bilinear", 1, 2, [], [("Mul", ["v", "vec4(f0)"]), ("Add", ["r0", "vec4(f1)"])])
-            draw = Draw(f"image {name}", source, target, self.plan.sizes[target], (IMAGE,),
+            source = glsl.fragment("bilinear", 1, 2, [], [("Mul", ["v", "vec4(f0)"]), ("Add", ["r0", "vec4(f1)"])], image=True)
+            draw = Draw(f"image {name}", source, target, self.plan.sizes[target][:2], (IMAGE,),
                         (("s0", (1, height, width, 4)), ("q0", (0, 1, 0, 0)), ("q1", (0, 0, 0, 0)), ("os", (n, h, w, c))),
                         (("f0", 255.0 * scale), ("f1", offset)))
             self.image_steps[key] = self.prepare(draw)
@@ -232,12 +294,11 @@ class WebGLExecutor:
         texture and resized and normalised on the GPU, with no CPU copy of the pixels."""
         index, draw = self.image_input(name, int(bitmap.width), int(bitmap.height), scale, offset)
         gl = self.gl
-        gl.bindTexture(gl.TEXTURE_2D, self.textures[IMAGE])
-        gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGBA8, gl.RGBA, gl.UNSIGNED_BYTE, bitmap)
+        gl.bindTexture(gl.TEXTURE_2D_ARRAY, self.textures[IMAGE])
+        gl.texImage3D(gl.TEXTURE_2D_ARRAY, 0, gl.RGBA8, int(bitmap.width), int(bitmap.height), 1, 0, gl.RGBA, gl.UNSIGNED_BYTE, bitmap)
         env = self.env({})
-        end = len(self.runs) if readback else self.readback_start()
-        for i, step in enumerate(self.runs[:end]):
-            (draw if i == index else step)(env)
+        for step in self.steps(readback, replace={index: draw}):
+            step(env)
         return {name: np.asarray(env[ref]) for name, ref in self.graph.outputs.items() if ref in env}
 
     def env(self, feeds: Mapping[str, np.ndarray]) -> dict[Ref, Any]:
@@ -248,7 +309,7 @@ class WebGLExecutor:
     def run(self, feeds: Mapping[str, np.ndarray], readback: bool = True) -> dict[str, np.ndarray]:
         """Output name -> array; readback=False leaves GPU outputs in output_textures() instead."""
         env = self.env(feeds)
-        for step in self.runs if readback else self.runs[: self.readback_start()]:
+        for step in self.steps(readback):
             step(env)
         return {name: np.asarray(env[ref]) for name, ref in self.graph.outputs.items() if ref in env}
 
@@ -279,12 +340,19 @@ class WebGLExecutor:
     def stats(self) -> dict:
         return {"storage": self.storage, "programs": len(self.programs.cache), "textures": len(self.textures), "draws": len(self.plan.draws),
                 "gpu_nodes": self.plan.gpu_nodes, "cpu_nodes": self.plan.cpu_nodes,
-                "compile_ms": self.programs.compile_ms, "upload_ms": self.upload_ms, "warmup_ms": self.warmup_ms}
+                "compile_ms": self.programs.compile_ms, "parallel_compile": self.programs.parallel,
+                "upload_ms": self.upload_ms, "warmup_ms": self.warmup_ms}
 
     def dispose(self) -> None:
         gl = self.gl
         for fb in self.framebuffers.values():
             gl.deleteFramebuffer(fb)
+        for tex, fb in self.flat_objects:
+            gl.deleteFramebuffer(fb)
+            gl.deleteTexture(tex)
+        self.flat_objects.clear()
+        self.flat.clear()
+        self.flatten = None
         for tex in self.textures.values():
             gl.deleteTexture(tex)
         self.programs.dispose()

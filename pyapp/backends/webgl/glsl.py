@@ -1,11 +1,20 @@
 """GLSL: the fragment shader of a pass, built from a producer kernel and an elementwise epilogue.
 
-Every pass draws one texel of its output per fragment: output coordinate (n, h, w, c) with c the
-texel (4 channels). Shapes and kernel parameters are uniforms (os, q0, q1, s0..), so one program
-serves every layer of the same kind and epilogue.
+Every fragment draws one texel column of ROWS consecutive output rows, one per layer of the output
+texture (layout.py): output coordinates (n, h + m, w, c), m < ROWS, with c the texel (4 channels).
+Row-blocked producers (BLOCKED) compute the ROWS values together, fetching each filter texel once
+for all of them; the others (PRODUCERS) compute one value at a time. Shapes and kernel parameters
+are uniforms (os, q0, q1, s0..), so one program serves every layer of the same kind and epilogue.
 """
 
 from __future__ import annotations
+
+from typing import Callable
+
+from .layout import ROWS
+
+SHIFT = ROWS.bit_length() - 1  # h // ROWS as a shift
+assert ROWS == 1 << SHIFT
 
 VERTEX = """#version 300 es
 void main() {
@@ -17,9 +26,8 @@ void main() {
 HEADER = """#version 300 es
 precision highp float;
 precision highp int;
-precision highp sampler2D;
-out vec4 o;
-uniform ivec4 os;
+precision highp sampler2DArray;
+""" + "".join(f"layout(location = {m}) out vec4 o{m};\n" for m in range(ROWS)) + """uniform ivec4 os;
 uniform ivec4 q0;
 uniform ivec4 q1;
 // a / b for 0 <= a, b < 2^20 with float math: SwiftShader has no vector integer division
@@ -27,12 +35,18 @@ int idiv(int a, int b) { return int((float(a) + 0.5) / float(b)); }
 """
 
 
-def operand(k: int) -> str:
+def texel(k: int, rows: int = ROWS) -> str:
+    """GLSL ivec3 of tensor k's texel (n, h, w, c) in a texture of `rows` layers."""
+    shift = rows.bit_length() - 1
+    return (f"ivec3(w * ((s{k}.w + 3) >> 2) + c, n * ((s{k}.y + {rows - 1}) >> {shift}) + (h >> {shift}), h & {rows - 1})")
+
+
+def operand(k: int, rows: int = ROWS) -> str:
     """Sampler k holding a tensor of shape s{k} (N, H, W, C): texel fetch x{k}, broadcasting fetch
-    b{k} (dims of 1 repeat, C=1 splats), one element e{k}."""
-    return f"""uniform sampler2D t{k};
+    b{k} (dims of 1 repeat, C=1 splats), one element e{k}. rows: its texture's layers (an image: 1)."""
+    return f"""uniform sampler2DArray t{k};
 uniform ivec4 s{k};
-vec4 x{k}(int n, int h, int w, int c) {{ return texelFetch(t{k}, ivec2(w * ((s{k}.w + 3) >> 2) + c, n * s{k}.y + h), 0); }}
+vec4 x{k}(int n, int h, int w, int c) {{ return texelFetch(t{k}, {texel(k, rows)}, 0); }}
 vec4 b{k}(int n, int h, int w, int c) {{
   vec4 v = x{k}(min(n, s{k}.x - 1), min(h, s{k}.y - 1), min(w, s{k}.z - 1), s{k}.w == 1 ? 0 : c);
   return s{k}.w == 1 ? v.xxxx : v;
@@ -69,15 +83,6 @@ PRODUCERS: dict[str, str] = {
         if (left > 3) v += a.w * W(r.x + 3, r.y);
       }
     }
-  }
-""",
-    # 1x1, stride 1, no padding (and MatMul): one row of input texels, no window arithmetic.
-    "pointwise": """  vec4 v = vec4(0.0);
-  int ci4 = (s0.w + 3) >> 2;
-  ivec2 px = ivec2(w * ci4, n * s0.y + h);
-  for (int i = 0, r = 0; i < ci4; i++, px.x++, r += 4) {
-    vec4 a = texelFetch(t0, px, 0);
-    v += a.x * W(r, c) + a.y * W(r + 1, c) + a.z * W(r + 2, c) + a.w * W(r + 3, c);
   }
 """,
     "depthwise": """  vec4 v = vec4(0.0);
@@ -143,55 +148,73 @@ PRODUCERS: dict[str, str] = {
 }
 
 
-def square_window(k: int, taps: str) -> str:
+def rows(line: str) -> str:
+    """A line of GLSL once per output row m ({m})."""
+    return "".join(line.replace("{m}", str(m)) for m in range(ROWS))
+
+
+ACCUMULATORS = "  vec4 u, " + ", ".join(f"v{m} = vec4(0.0)" for m in range(ROWS)) + ";\n"
+
+# 1x1, stride 1, no padding (and MatMul): the input's rows h + m are layer m of one texel row, so
+# each step over 4 input channels reads 4 filter texels and ROWS input texels.
+POINTWISE = ACCUMULATORS + f"""  int ci4 = (s0.w + 3) >> 2;
+  ivec3 at = ivec3(w * ci4, n * ((s0.y + {ROWS - 1}) >> {SHIFT}) + (h >> {SHIFT}), 0);
+  for (int i = 0, r = 0; i < ci4; i++, at.x++, r += 4) {{
+    vec4 w0 = W(r, c), w1 = W(r + 1, c), w2 = W(r + 2, c), w3 = W(r + 3, c);
+""" + rows("""    u = texelFetch(t0, at + ivec3(0, 0, {m}), 0);
+    v{m} += u.x * w0 + u.y * w1 + u.z * w2 + u.w * w3;
+""") + "  }\n"
+
+
+def square_window(k: int, tap: Callable[[int, str], str]) -> str:
     """A k x k window (strides, dilations, pads still uniforms) with the k input columns resolved
     once per fragment and each row's taps unrolled: SwiftShader pays more for per-tap address
     arithmetic in a loop than for the fetches (blazeface's 3x3 depthwise passes: 197 -> 140 ms).
-    `taps`: the code of tap {j} of a row, reading texel column col{j} of input row `row`, with
-    in{j} * yin = 1 inside the input and 0 in the padding, and filter row {tap}."""
+    tap(j, t): the code of tap j (filter row t) for every output row m, reading texel column col{j}
+    at (row, layer) at{m}, weighed by in{j} * yin{m}: 1 inside the input, 0 in the padding."""
     columns = "".join(f"""  int col{j} = w * q0.w - q1.w + {j} * q1.y;
   float in{j} = float(col{j} >= 0 && col{j} < s0.z);
   col{j} = clamp(col{j}, 0, s0.z - 1) * ci4;
 """ for j in range(k))
-    row = "".join(taps.replace("{j}", str(j)).replace("{tap}", f"ky * {k} + {j}") for j in range(k))
-    return f"""  vec4 v = vec4(0.0);
-  int ci4 = (s0.w + 3) >> 2, co4 = (os.w + 3) >> 2;
+    return ACCUMULATORS + f"""  int ci4 = (s0.w + 3) >> 2, co4 = (os.w + 3) >> 2, hin = (s0.y + {ROWS - 1}) >> {SHIFT};
 {columns}  for (int ky = 0; ky < {k}; ky++) {{
-    int y = h * q0.z - q1.z + ky * q1.x;
-    float yin = float(y >= 0 && y < s0.y);
-    int row = n * s0.y + clamp(y, 0, s0.y - 1);
-{row}  }}
-"""
+""" + rows("""    int y{m} = (h + {m}) * q0.z - q1.z + ky * q1.x;
+    float yin{m} = float(y{m} >= 0 && y{m} < s0.y);
+    y{m} = clamp(y{m}, 0, s0.y - 1);
+""") + rows(f"    ivec2 at{{m}} = ivec2(n * hin + (y{{m}} >> {SHIFT}), y{{m}} & {ROWS - 1});\n") + "".join(
+        tap(j, f"ky * {k} + {j}") for j in range(k)) + "  }\n"
 
 
-# Tap j of a square depthwise window; of a square conv (every input texel i of the pixel, the
-# filter rows laid out as for "conv"); of a square conv over at most 4 channels.
-SQUARE_TAPS = {
-    "depthwise": "    v += texelFetch(t0, ivec2(col{j} + c, row), 0) * (W(c, {tap}) * (in{j} * yin));\n",
-    "conv": """    for (int i = 0, r = ({tap}) * co4 + c; i < ci4; i++) {
-      vec4 a = texelFetch(t0, ivec2(col{j} + i, row), 0) * (in{j} * yin);
-      int left = s0.w - i * 4;
-      v += a.x * W(i * 4, r);
-      if (left > 1) v += a.y * W(i * 4 + 1, r);
-      if (left > 2) v += a.z * W(i * 4 + 2, r);
-      if (left > 3) v += a.w * W(i * 4 + 3, r);
-    }
-""",
-    # a conv reading at most 4 channels (an image model's first layer): one texel a tap, no loop
-    "stem": """    {
-      vec4 a = texelFetch(t0, ivec2(col{j}, row), 0) * (in{j} * yin);
-      int r = ({tap}) * co4 + c;
-      v += a.x * W(0, r) + a.y * W(1, r) + a.z * W(2, r);
-      if (s0.w > 3) v += a.w * W(3, r);
-    }
-""",
-}
+def depthwise_tap(j: int, t: str) -> str:
+    return f"    u = W(c, {t});\n" + rows(f"    v{{m}} += texelFetch(t0, ivec3(col{j} + c, at{{m}}), 0) * (u * (in{j} * yin{{m}}));\n")
+
+
+def conv_tap(j: int, t: str) -> str:
+    """Every input texel i of the pixel; filter rows as for "conv"."""
+    return f"""    for (int i = 0, r = ({t}) * co4 + c; i < ci4; i++) {{
+      vec4 w0 = W(i * 4, r), w1 = W(i * 4 + 1, r), w2 = W(i * 4 + 2, r), w3 = W(i * 4 + 3, r);
+""" + rows(f"""      u = texelFetch(t0, ivec3(col{j} + i, at{{m}}), 0) * (in{j} * yin{{m}});
+      v{{m}} += u.x * w0 + u.y * w1 + u.z * w2 + u.w * w3;
+""") + "    }\n"
+
+
+def stem_tap(j: int, t: str) -> str:
+    """A conv over at most 4 channels (an image model's first layer): one texel a tap, no loop, and
+    no fetch of the 4th filter texel for 3 channels."""
+    return f"""    {{
+      int r = ({t}) * co4 + c;
+      vec4 w0 = W(0, r), w1 = W(1, r), w2 = W(2, r), w3 = vec4(0.0);
+      if (s0.w > 3) w3 = W(3, r);
+""" + rows(f"""      u = texelFetch(t0, ivec3(col{j}, at{{m}}), 0) * (in{j} * yin{{m}});
+      v{{m}} += u.x * w0 + u.y * w1 + u.z * w2 + u.w * w3;
+""") + "    }\n"
+
+
 SQUARE_SIZES = (3, 5)  # the windows of the models we target; other windows take the generic loops
-for _kernel, _taps in SQUARE_TAPS.items():
-    for _k in SQUARE_SIZES:
-        PRODUCERS[f"{_kernel}{_k}"] = square_window(_k, _taps)
-
-FILTERED = frozenset({"conv", "pointwise", "depthwise", "deconv"} | {f"{kernel}{k}" for kernel in SQUARE_TAPS for k in SQUARE_SIZES})
+BLOCKED: dict[str, str] = {"pointwise": POINTWISE} | {
+    f"{kernel}{k}": square_window(k, tap)
+    for kernel, tap in (("depthwise", depthwise_tap), ("conv", conv_tap), ("stem", stem_tap)) for k in SQUARE_SIZES}
+FILTERED = frozenset({"conv", "depthwise", "deconv"} | set(BLOCKED))
 
 
 def concat(count: int) -> str:
@@ -255,14 +278,22 @@ def expression(op: str, args: list[str]) -> str:
 
 # A producer's packed filter, W(texel x, row y), is the texture after its data operands. (A uniform
 # block was measured too: SwiftShader reads it per lane and it was 1.5-1.8x slower than texelFetch.)
-FILTER = "vec4 W(int x, int y) { return texelFetch(t1, ivec2(x, y), 0); }\n"
+FILTER = "vec4 W(int x, int y) { return texelFetch(t1, ivec3(x, y, 0), 0); }\n"
 
 
 def fragment(producer: str | None, operands: int, scalars: int, fetched: list[int],
-             epilogue: list[tuple[str, list[str]]]) -> str:
+             epilogue: list[tuple[str, list[str]]], image: bool = False) -> str:
     """The whole shader. fetched: tensor operands the epilogue reads at the output coordinate;
-    epilogue: (op, argument names) in order, each defining r{i}; names are v, r{i}, a{k}, f{j}."""
-    body = PRODUCERS[producer] if producer in PRODUCERS else concat(int(producer[6:])) if producer else ""
+    epilogue: (op, argument names) in order, each defining r{i}; names are v, r{i}, a{k}, f{j}.
+    image: operand 0 is an image (one layer, plain rows)."""
+    if producer in BLOCKED:
+        produce, body = "", BLOCKED[producer]
+    else:
+        generic = PRODUCERS[producer] if producer in PRODUCERS else concat(int(producer[6:])) if producer else "  vec4 v = vec4(0.0);\n"
+        produce = "vec4 produce(int n, int h, int w, int c) {\n" + generic + "  return v;\n}\n"
+        # rows past the output's last (a tensor of H < ROWS) are not computed
+        body = "  vec4 v0 = produce(n, h, w, c);\n" + "".join(
+            f"  vec4 v{m} = vec4(0.0);\n  if (h + {m} < os.y) v{m} = produce(n, h + {m}, w, c);\n" for m in range(1, ROWS))
     lines = [f"  vec4 a{k} = b{k}(n, h, w, c);" for k in fetched]
     last = "v"
     for i, (op, args) in enumerate(epilogue):
@@ -270,16 +301,37 @@ def fragment(producer: str | None, operands: int, scalars: int, fetched: list[in
         last = f"r{i}"
     return (
         HEADER
-        + "".join(operand(k) for k in range(operands))
+        + "".join(operand(k, 1 if image and k == 0 else ROWS) for k in range(operands))
         + "".join(f"uniform float f{j};\n" for j in range(scalars))
         + (FILTER if producer in FILTERED else "")
+        + produce
+        + "vec4 finish(vec4 v, int n, int h, int w, int c) {\n"
+        + "".join(line + "\n" for line in lines)
+        + f"  return mix(vec4(0.0), {last}, lessThan(ivec4(c * 4) + ivec4(0, 1, 2, 3), ivec4(os.w)));\n"
+        + "}\n"
         + "void main() {\n"
         + "  ivec2 p = ivec2(gl_FragCoord.xy);\n"
-        + "  int c4 = (os.w + 3) >> 2;\n"
-        + "  int w = idiv(p.x, c4), n = idiv(p.y, os.y);\n"
-        + "  int c = p.x - w * c4, h = p.y - n * os.y;\n"
+        + f"  int c4 = (os.w + 3) >> 2, hb = (os.y + {ROWS - 1}) >> {SHIFT};\n"
+        + "  int w = idiv(p.x, c4), n = idiv(p.y, hb);\n"
+        + f"  int c = p.x - w * c4, h = (p.y - n * hb) << {SHIFT};\n"
         + body
-        + "\n".join(lines) + "\n"
-        + f"  o = mix(vec4(0.0), {last}, lessThan(ivec4(c * 4) + ivec4(0, 1, 2, 3), ivec4(os.w)));\n"
+        + rows("  o{m} = finish(v{m}, n, h + {m}, w, c);\n")
         + "}\n"
     )
+
+
+# An output kept on the GPU for rendering, copied into a plain 2D texture (row n * H + h).
+FLATTEN = f"""#version 300 es
+precision highp float;
+precision highp int;
+precision highp sampler2DArray;
+out vec4 o;
+uniform sampler2DArray t0;
+uniform ivec4 s0;
+int idiv(int a, int b) {{ return int((float(a) + 0.5) / float(b)); }}
+void main() {{
+  ivec2 p = ivec2(gl_FragCoord.xy);
+  int n = idiv(p.y, s0.y), h = p.y - n * s0.y, w = 0, c = p.x;
+  o = texelFetch(t0, {texel(0)}, 0);
+}}
+"""

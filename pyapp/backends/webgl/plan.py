@@ -13,7 +13,7 @@ from ...ops import Info
 from . import glsl
 from .group import Alias, Pass, partition
 from .kernels import Producer
-from .layout import pack, shape4, texture_size
+from .layout import ROWS, pack, shape4, texture_size
 
 ZERO4 = (0, 0, 0, 0)
 
@@ -23,7 +23,7 @@ class Draw:
     name: str  # kernel and the node it computes, for errors and profiles
     source: str  # fragment shader
     output: int  # texture
-    size: tuple[int, int]
+    size: tuple[int, int]  # of each layer of the output
     inputs: tuple[int, ...]  # textures, bound to units 0..
     ints: tuple[tuple[str, tuple[int, int, int, int]], ...]  # ivec4 uniforms
     floats: tuple[tuple[str, float], ...]
@@ -54,8 +54,8 @@ Step = Draw | Upload | Read | Compute
 @dataclass
 class WebGLPlan:
     steps: list[Step]
-    sizes: dict[int, tuple[int, int]]  # texture -> (width, height)
-    constants: dict[int, np.ndarray]  # texture -> texel data, uploaded once at load
+    sizes: dict[int, tuple[int, int, int]]  # texture -> (width, height, layers)
+    constants: dict[int, np.ndarray]  # texture -> texel data (layers, height, width * 4), uploaded once at load
     gpu_nodes: int  # nodes run on the GPU, each one pass if unfused
     cpu_nodes: int
 
@@ -72,30 +72,35 @@ class Builder:
     def __init__(self, graph: Graph, infos: dict[Ref, Info]):
         self.graph, self.infos = graph, infos
         self.steps: list[Step] = []
-        self.sizes: dict[int, tuple[int, int]] = {}
+        self.sizes: dict[int, tuple[int, int, int]] = {}
         self.constants: dict[int, np.ndarray] = {}
         self.texture_of: dict[Ref, int] = {}  # tensors on the GPU
         self.on_cpu: set[Ref] = {(name, 0) for name in graph.inputs}  # plus every output of a numpy node
         self.numpy_nodes: set[str] = set()
         self.const_texture: dict[Any, int] = {}
 
-    def new_texture(self, size: tuple[int, int]) -> int:
+    def new_texture(self, size: tuple[int, int, int]) -> int:
         self.sizes[len(self.sizes)] = size
         return len(self.sizes) - 1
 
+    def tensor_texture(self, ref: Ref) -> int:
+        return self.new_texture((*texture_size(self.infos[ref].shape), ROWS))
+
     def constant(self, key: Any, data: np.ndarray) -> int:
+        """data: (layers, height, width * 4) texels, or a filter's (height, width * 4) as one layer."""
         if key not in self.const_texture:
-            t = self.const_texture[key] = self.new_texture((data.shape[1] // 4, data.shape[0]))
-            self.constants[t] = np.ascontiguousarray(data, np.float32).reshape(data.shape[0], -1)
+            data = np.ascontiguousarray(data, np.float32).reshape(-1, *data.shape[-2:])
+            t = self.const_texture[key] = self.new_texture((data.shape[2] // 4, data.shape[1], data.shape[0]))
+            self.constants[t] = data
         return self.const_texture[key]
 
     def texture(self, ref: Ref) -> int:
         """The texture holding a tensor, uploading it (constant: once; numpy value: per run)."""
         if ref in self.graph.consts:
             value = self.graph.consts[ref].astype(np.float32)
-            return self.constant(ref, pack(value).reshape(-1, texture_size(value.shape)[0] * 4))
+            return self.constant(ref, pack(value))
         if ref not in self.texture_of:  # a numpy value: uploaded each run
-            self.texture_of[ref] = self.new_texture(texture_size(self.infos[ref].shape))
+            self.texture_of[ref] = self.tensor_texture(ref)
             self.steps.append(Upload(ref, self.texture_of[ref], tuple(self.infos[ref].shape)))
         return self.texture_of[ref]
 
@@ -153,8 +158,8 @@ class Builder:
             name_of[(node.name, 0)] = f"r{len(epilogue) - 1}"
         out = (p.root.name, 0)
         ints.append(("os", self.shape(out)))
-        size = texture_size(self.infos[out].shape)
-        self.texture_of[out] = self.new_texture(size)
+        self.texture_of[out] = self.tensor_texture(out)
+        size = self.sizes[self.texture_of[out]][:2]
         source = glsl.fragment(kernel, len(operands), len(floats), fetched, epilogue)
         label = f"{kernel or 'elementwise'}+{len(epilogue)} {p.root.name}"
         self.steps.append(Draw(label, source, self.texture_of[out], size, tuple(operands), tuple(ints), tuple(floats)))

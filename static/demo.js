@@ -9,7 +9,7 @@ const OPTION_INPUTS = { model: "value", backend: "value", resolution: "value", b
 
 const state = {
   client: null, started: false, source: null, stream: null, busy: false, dropped: 0,
-  cameraFrames: [], segFrames: [], image: null, downloads: [],
+  cameraFrames: [], cameraSize: "–", segFrames: [], image: null, downloads: [],
 };
 
 // One status line over the view: boot and model-load progress, errors; empty hides it.
@@ -55,6 +55,7 @@ function setText(id, text) {
 
 function showRates() {
   setText("camera-fps", state.source ? `${rate(state.cameraFrames)} fps` : "–");
+  setText("frame-size", state.cameraSize);
   setText("seg-fps", `${rate(state.segFrames)} fps`);
   setText("dropped", String(state.dropped));
   window.demo.cameraFps = rate(state.cameraFrames);
@@ -77,8 +78,9 @@ function display(bitmap) {
 // Frames: the newest one goes to the worker (transferred) only when it has finished the previous
 // one; the others are dropped and counted, so nothing ever queues up. The worker scales each frame to
 // the processing size itself, off this thread.
-function arrived() {
+function arrived(width, height) {
   state.cameraFrames.push(performance.now());
+  state.cameraSize = `${width}×${height}`;
   if (state.busy) {
     state.dropped++;
     return false;
@@ -111,27 +113,29 @@ async function readTrack(track, source) {
   while (state.source === source) {
     const { value: frame, done } = await reader.read();
     if (done) break;
-    if (arrived()) send(frame);
+    if (arrived(frame.displayWidth, frame.displayHeight)) send(frame);
     else frame.close();
   }
   reader.cancel();
 }
 
 // Without MediaStreamTrackProcessor: a <video>, read once per new frame.
-function readVideo(video) {
-  if (state.source !== video) return;
-  video.requestVideoFrameCallback(() => readVideo(video));
-  if (arrived()) send(createImageBitmap(video));
+function readVideo(source) {
+  if (state.source !== source) return;
+  const video = source.video;
+  video.requestVideoFrameCallback(() => readVideo(source));
+  if (arrived(video.videoWidth, video.videoHeight)) send(createImageBitmap(video));
 }
 
 // source: {track, video, stop()}; the track is read where the browser can, else the video.
 function playSource(source) {
   state.source = source;
   state.cameraFrames = [];
+  state.cameraSize = "–";
   $("overlay").hidden = false;
   $("downloads").hidden = true;
   if (window.MediaStreamTrackProcessor && source.track) readTrack(source.track, source);
-  else readVideo(source.video);
+  else readVideo(source);
 }
 
 async function videoOf(attributes) {
@@ -278,8 +282,6 @@ async function ready() {
   const models = window.demo.config.models;
   say("Loading the model…");
   try {
-    // The demo's worker calls register when their module is imported: only pages that use them pay.
-    await state.client.call("run_python", { code: "import pyapp.browser.demo" });
     const stats = await state.client.call("demo_start", { models, options: options() });
     state.started = true;
     showStats(stats);

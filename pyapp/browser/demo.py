@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import statistics
 import time
 from collections import deque
 
@@ -35,7 +34,9 @@ from .gl import Host, WebGLUnavailable, context_info, create_context
 from .rpc import event, method, post
 
 SOFTWARE_RENDERERS = re.compile(r"swiftshader|llvmpipe|softpipe|software", re.I)
-PROBE_RUNS = 3  # timed inferences per backend, after one warm-up
+PROBE_RUNS = 3  # timed frames per backend, after one warm-up
+# Medians with numpy: the statistics module would add its decimal and fractions imports to every
+# worker's boot (worker.py imports this module).
 
 
 def js_object(d: dict):
@@ -65,16 +66,11 @@ def image_data(rgba: np.ndarray):
     return js.ImageData.new(view.slice(), w, h)
 
 
-async def gpu_done(gl) -> None:
-    """Waits until the GPU has done all the work queued so far, yielding to the event loop meanwhile:
-    a fence, not a readback (gl.finish() returned at once here: Chromium does not block on it)."""
-    sync = gl.fenceSync(gl.SYNC_GPU_COMMANDS_COMPLETE, 0)
-    gl.flush()
-    try:
-        while gl.clientWaitSync(sync, 0, 0) == gl.TIMEOUT_EXPIRED:
-            await asyncio.sleep(0.001)
-    finally:
-        gl.deleteSync(sync)
+def gpu_done(gl) -> None:
+    """Waits until the GPU has done all the work queued so far: a one-texel read of the framebuffer
+    drawn last (4 floats, not the mask). A fence polled with clientWaitSync from the worker was
+    measured slower: selfie's frame took 139 ms that way against 74 ms with this read."""
+    gl.readPixels(0, 0, 1, 1, gl.RGBA, gl.FLOAT, Host.f32_view(np.empty(4, np.float32)))
 
 
 class Demo:
@@ -83,7 +79,7 @@ class Demo:
         self.graphs: dict[str, object] = {}  # model -> its Graph, as loaded
         self.warnings: list[str] = []  # from model loading (the cache being off, say)
         self.runners: dict[tuple[str, str], object] = {}  # (model, backend) -> runner
-        self.choices: dict[str, tuple[str, str]] = {}  # model -> (backend, why) for "auto"
+        self.choices: dict[tuple[str, str], tuple[str, str]] = {}  # (model, resolution) -> (backend, why) for "auto"
         self.backend, self.reason = "cpu", ""
         self.gl = self.gl_canvas = self.compositor = None
         self.gl_problem: str | None = None
@@ -155,12 +151,14 @@ class Demo:
         as the compositor takes it). Times the inference, the GPU's part included."""
         runner = self.runners[name, backend]
         t0 = time.perf_counter()
-        if backend == "webgl":  # resized and normalised on the GPU; the output stays there
+        if backend == "webgl":  # resized and normalised on the GPU; without readback the output stays there
             outputs = runner.run_image(runner.graph.inputs[0], bitmap, readback=readback)
-            if not readback:
-                await gpu_done(self.gl)  # the GPU's time belongs to the inference
-            (mask,) = runner.output_textures().values()
-            prob = probability(name, next(iter(outputs.values()))) if readback else None
+            if readback:
+                mask = prob = probability(name, next(iter(outputs.values())))
+            else:
+                gpu_done(self.gl)  # the GPU's time belongs to the inference
+                (mask,) = runner.output_textures().values()
+                prob = None
         else:
             (output,) = runner.run({runner.graph.inputs[0]: self.model_input(name, bitmap)}).values()
             mask = prob = probability(name, output)
@@ -170,13 +168,14 @@ class Demo:
     async def switch(self, options: Options) -> None:
         """Readies the options' model on the backend they ask for, then switches to both at once:
         frames arriving meanwhile still use the previous model and backend."""
-        backend, reason = await self.choose(options.model, options.backend)
+        backend, reason = await self.choose(options)
         await self.runner(options.model, backend)
         self.options, self.backend, self.reason = options, backend, reason
         self.inference_ms.clear()  # the median describes the model and backend now running
 
-    async def choose(self, name: str, want: str) -> tuple[str, str]:
-        """(backend, why) for a model and the backend asked for."""
+    async def choose(self, options: Options) -> tuple[str, str]:
+        """(backend, why) for the options' model and the backend they ask for."""
+        name, want = options.model, options.backend
         problem = None if want == "cpu" else self.webgl()
         if want == "cpu":
             return "cpu", "chosen"
@@ -186,24 +185,34 @@ class Demo:
             return "webgl", "chosen"
         if not SOFTWARE_RENDERERS.search(renderer := self.renderer()):
             return "webgl", f"auto: hardware WebGL2 ({renderer})"
-        if name not in self.choices:
-            self.choices[name] = await self.probe(name, renderer)
-        return self.choices[name]
+        if (name, options.resolution) not in self.choices:
+            self.choices[name, options.resolution] = await self.probe(options, renderer)
+        return self.choices[name, options.resolution]
 
-    async def probe(self, name: str, renderer: str) -> tuple[str, str]:
-        """On a software renderer the CPU may win: time both on this model and take the faster."""
-        ms = {}
+    async def probe(self, options: Options, renderer: str) -> tuple[str, str]:
+        """On a software renderer the CPU may win: time whole frames (inference and compositing) of
+        a 640x480 camera at the options' resolution on both backends and take the faster."""
+        name, ms = options.model, {}
+        scale = RESOLUTIONS[options.resolution]
+        h, w = round(480 * scale), round(640 * scale)
+        frame = blank(h, w)
         for backend in ("webgl", "cpu"):
             await self.runner(name, backend)
             event("demo-progress", model=name, stage=f"probe ({backend})", done=0, total=1)
             await asyncio.sleep(0)
-            for _ in range(PROBE_RUNS):
-                await self.segment(name, backend, blank(*SEGMENTERS[name].size), readback=False)
-            ms[backend] = statistics.median(list(self.inference_ms)[-PROBE_RUNS:])
+            times = []
+            for _ in range(PROBE_RUNS + 1):  # the first (compositor set-up) is not counted
+                t0 = time.perf_counter()
+                await self.render(frame, options, Smoother(), backend=backend)
+                if backend == "webgl":
+                    gpu_done(self.gl)
+                times.append((time.perf_counter() - t0) * 1000)
+            ms[backend] = float(np.median(times[1:]))
+        frame.close()
         best = min(ms, key=ms.get)
         short = SOFTWARE_RENDERERS.search(renderer).group(0)
-        return best, (f"auto: software renderer ({short}); probe on {name}: webgl {ms['webgl']:.0f} ms, "
-                      f"cpu {ms['cpu']:.0f} ms per inference")
+        return best, (f"auto: software renderer ({short}); probe on {name}, {w}×{h} frames: webgl {ms['webgl']:.0f} ms, "
+                      f"cpu {ms['cpu']:.0f} ms per frame")
 
     # -- frames -----------------------------------------------------------------------------------
     def model_input(self, name: str, bitmap) -> np.ndarray:
@@ -223,11 +232,11 @@ class Demo:
             self.background_pixels = {(h, w): pixels(ctx, w, h)}
         return self.background_pixels[h, w]
 
-    async def render(self, bitmap, options: Options, smoother: Smoother, readback: bool = False):
-        """Segments and composites one bitmap; returns (canvas holding the result, P(person), or
-        None where it stayed on the GPU)."""
+    async def render(self, bitmap, options: Options, smoother: Smoother, readback: bool = False, backend: str | None = None):
+        """Segments and composites one bitmap on `backend` (default: the chosen one); returns
+        (canvas holding the result, P(person), or None where it stayed on the GPU)."""
         w, h = bitmap.width, bitmap.height
-        backend = self.backend
+        backend = backend or self.backend
         if backend == "webgl" and not self.gpu_usable():
             backend = "cpu"
             await self.runner(options.model, backend)
@@ -249,7 +258,7 @@ class Demo:
         gl = {"compositor": self.compositor.stats() if self.compositor else None,
               "models": {f"{m}/{b}": r.stats() for (m, b), r in self.runners.items() if b == "webgl"}}
         return {"backend": self.backend, "reason": " · ".join(filter(None, (self.reason, self.note))), "options": self.options.as_dict(), "warnings": self.warnings,
-                "frames": self.frames, "inference_ms": statistics.median(self.inference_ms) if self.inference_ms else None,
+                "frames": self.frames, "inference_ms": float(np.median(self.inference_ms)) if self.inference_ms else None,
                 "gl": gl, "gl_textures": sum(s["textures"] for s in [gl["compositor"] or {"textures": 0}, *gl["models"].values()]),
                 "gl_programs": sum(s["programs"] for s in [gl["compositor"] or {"programs": 0}, *gl["models"].values()])}
 
@@ -276,7 +285,8 @@ async def start(models: dict, options: dict | None = None) -> dict:
 async def set_options(**changes) -> dict:
     d = demo()
     new = d.options.changed(**changes)
-    if (new.model, new.backend) != (d.options.model, d.options.backend):
+    auto_at_another_size = new.backend == "auto" and new.resolution != d.options.resolution  # probed per size
+    if (new.model, new.backend) != (d.options.model, d.options.backend) or auto_at_another_size:
         await d.switch(new)
     d.options = new
     return d.stats()

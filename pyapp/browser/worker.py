@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 from .. import __version__
+from . import demo  # noqa: F401  (registers the webcam demo's calls)
 from . import webgl_methods  # noqa: F401  (registers its calls)
 from . import models  # noqa: F401  (registers load_model, predict, cache_*)
 from .rpc import method, on_request  # noqa: F401  (worker.js calls on_request)

@@ -14,7 +14,7 @@ from ...errors import PyappError
 from ...graph import Graph, Ref
 from ...ops import OPS
 from . import glsl
-from .layout import ROWS, pack, shape4, texture_size, unpack
+from .layout import pack, shape4, texture_size, unpack
 from .plan import Compute, Draw, Read, Upload, WebGLPlan
 
 

@@ -56,8 +56,7 @@ float e{k}(ivec4 p) {{ return x{k}(p.x, p.y, p.z, p.w >> 2)[p.w & 3]; }}
 
 
 # Window taps without branches: a tap outside the input reads a clamped pixel and weighs it by
-# `inside` (0 or 1). The window size stays a uniform: compiling it in as constants (loops unrolled,
-# one program per filter size) was measured 1.3-1.5x slower on blazeface's convs in SwiftShader.
+# `inside` (0 or 1). The generic loops, for windows other than the square ones square_window unrolls.
 WINDOW = """  int y = h * q0.z - q1.z + ky * q1.x;
     bool yin = y >= 0 && y < s0.y;
     y = clamp(y, 0, s0.y - 1);

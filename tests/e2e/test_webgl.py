@@ -228,7 +228,7 @@ kinds = ("Texture", "Framebuffer", "Buffer", "Program", "Shader")
 def test_thousand_runs_create_nothing_and_dispose_frees_everything(gl_page):
     same, counts, drift, state = python(gl_page, RESOURCES)
     assert same  # no GL object made per run
-    assert counts["Texture"][0] >= 4 and counts["Program"][0] == 2
+    assert counts["Texture"][0] >= 4 and counts["Program"][0] == 3  # pad, conv, the copy read back
     assert all(made == freed for made, freed in counts.values()), counts
     assert drift == 0 and state == []
 

@@ -9,14 +9,26 @@ rng = np.random.default_rng(0)
 
 
 @pytest.mark.parametrize("shape", [(1, 3, 5, 7), (2, 4, 3, 8), (2, 9, 2, 3), (6, 5), (9,), (1, 1, 1, 1)])
-def test_pack_round_trips_and_pads_lanes_with_zeros(shape):
+def test_every_row_is_in_its_layer_and_padding_is_zero(shape):
     x = rng.standard_normal(shape).astype(np.float32)
     data = pack(x)
     w, h = texture_size(shape)
-    assert data.shape == (ROWS, h, w * 4)
-    np.testing.assert_array_equal(unpack(data, shape), x)
     n, hh, ww, c = shape4(shape)
-    assert not data.reshape(ROWS, h, ww, 4 * -(-c // 4))[..., c:].any()
+    assert data.shape == (ROWS, h, w * 4)
+    texels = data.reshape(ROWS, n, h // n, ww, -1)
+    for i in range(n):
+        for row in range(h // n * ROWS):
+            got = texels[row % ROWS, i, row // ROWS]
+            want = x.reshape(n, hh, ww, c)[i, row] if row < hh else np.zeros((ww, c))
+            np.testing.assert_array_equal(got[:, :c], want)
+            assert not got[:, c:].any()
+
+
+def test_unpack_reads_the_plain_copy():
+    x = rng.standard_normal((2, 3, 4, 6)).astype(np.float32)
+    plain = np.zeros((2 * 3, 4, 8), np.float32)  # texel (w * C4 + c, n * H + h), padded lanes
+    plain[..., :6] = x.reshape(6, 4, 6)
+    np.testing.assert_array_equal(unpack(plain.reshape(6, 32), x.shape), x)
 
 
 def test_row_h_is_layer_h_mod_rows_and_a_texel_holds_four_channels_of_one_pixel():

@@ -123,11 +123,10 @@ class WebGLExecutor:
         self.warmup_ms = 0.0
         self.textures[IMAGE] = self.make_texture((1, 1, 1), None, None)  # image inputs (texImage3D sizes it)
         self.image_steps: dict[tuple, Callable] = {}
-        self.programs.compile({d.source: d.name for d in plan.draws})
+        self.programs.compile({d.source: d.name for d in plan.draws} | {glsl.FLATTEN: "flatten"})
+        self.flat: dict[Ref, tuple[Any, Any, int, int]] = {}  # tensors read back: plain 2D texture, framebuffer, size
+        self.copies: dict[Ref, Callable] = {}  # tensor read back -> the draw copying it into its plain texture
         self.runs = [self.prepare(step) for step in plan.steps]
-        self.flat: dict[str, tuple[Any, int, int]] = {}  # outputs kept on the GPU, as 2D textures
-        self.flat_objects: list[tuple[Any, Any]] = []
-        self.flatten: list[Callable] | None = None  # made by the first run that keeps outputs on the GPU
 
     def make_texture(self, size: tuple[int, int, int], data: np.ndarray | None, internal_format: int | None):
         """A 2D array texture of (width, height, layers); internal_format None: a mutable one, sized
@@ -197,17 +196,15 @@ class WebGLExecutor:
 
             return run
         if isinstance(step, Read):
-            fb, (w, h, layers) = self.framebuffer(step.texture), self.plan.sizes[step.texture]
+            copy = self.copies[step.ref] = self.flat_copy(step)
+            w, h = self.flat[step.ref][2:]  # its framebuffer is bound by the copy
             view, ref, shape = self.host.f32_view, step.ref, step.shape
-            bind_fb, read_buffer, read = gl.bindFramebuffer, gl.readBuffer, gl.readPixels
-            FRAMEBUFFER, RGBA, FLOAT, COLOR_ATTACHMENT0 = gl.FRAMEBUFFER, gl.RGBA, gl.FLOAT, gl.COLOR_ATTACHMENT0
+            read, RGBA, FLOAT = gl.readPixels, gl.RGBA, gl.FLOAT
 
             def run(env: dict) -> None:
-                data = np.empty((layers, h, w * 4), np.float32)
-                bind_fb(FRAMEBUFFER, fb)
-                for m in range(layers):
-                    read_buffer(COLOR_ATTACHMENT0 + m)
-                    read(0, 0, w, h, RGBA, FLOAT, view(data[m]))
+                copy(env)
+                data = np.empty((h, w * 4), np.float32)
+                read(0, 0, w, h, RGBA, FLOAT, view(data))
                 env[ref] = unpack(data, shape)
 
             return run
@@ -222,12 +219,12 @@ class WebGLExecutor:
 
         return run
 
-    def flatten_step(self, name: str, ref: Ref) -> Callable[[dict], None]:
-        """A draw copying GPU output `name` into a plain 2D texture (texel (w * C4 + c, n * H + h)),
-        the one output_textures() hands out."""
+    def flat_copy(self, step: Read) -> Callable[[dict], None]:
+        """A draw copying the tensor a read step reads into a plain 2D texture (texel (w * C4 + c,
+        n * H + h)): one readPixels reads that back, and output_textures() hands it out."""
         gl = self.gl
-        read = next(s for s in self.plan.steps if isinstance(s, Read) and s.ref == ref)
-        w, h = texture_size(read.shape)[0], shape4(read.shape)[0] * shape4(read.shape)[1]
+        shape = shape4(step.shape)
+        w, h = texture_size(step.shape)[0], shape[0] * shape[1]
         tex = gl.createTexture()
         gl.bindTexture(gl.TEXTURE_2D, tex)
         gl.texStorage2D(gl.TEXTURE_2D, 1, self.format, w, h)
@@ -236,41 +233,41 @@ class WebGLExecutor:
         fb = gl.createFramebuffer()
         gl.bindFramebuffer(gl.FRAMEBUFFER, fb)
         gl.framebufferTexture2D(gl.FRAMEBUFFER, gl.COLOR_ATTACHMENT0, gl.TEXTURE_2D, tex, 0)
-        self.flat[name] = (tex, w, h)
-        self.flat_objects.append((tex, fb))
-        prog, loc = self.programs.get(glsl.FLATTEN, f"flatten {name}", ["s0"])
-        source, shape = self.textures[read.texture], shape4(read.shape)
+        self.flat[step.ref] = (tex, fb, w, h)
+        prog, loc = self.programs.get(glsl.FLATTEN, "flatten", ["s0"])
+        use, bind_fb, viewport, active, bind, set4i, draw = (gl.useProgram, gl.bindFramebuffer, gl.viewport, gl.activeTexture,
+                                                             gl.bindTexture, gl.uniform4i, gl.drawArrays)
+        FRAMEBUFFER, TEXTURE0, TEXTURE_2D_ARRAY, TRIANGLES = gl.FRAMEBUFFER, gl.TEXTURE0, gl.TEXTURE_2D_ARRAY, gl.TRIANGLES
+        source = self.textures[step.texture]
 
         def run(env: dict) -> None:
-            gl.useProgram(prog)
-            gl.bindFramebuffer(gl.FRAMEBUFFER, fb)
-            gl.viewport(0, 0, w, h)
-            gl.activeTexture(gl.TEXTURE0)
-            gl.bindTexture(gl.TEXTURE_2D_ARRAY, source)
-            gl.uniform4i(loc["s0"], *shape)
-            gl.drawArrays(gl.TRIANGLES, 0, 3)
+            use(prog)
+            bind_fb(FRAMEBUFFER, fb)
+            viewport(0, 0, w, h)
+            active(TEXTURE0)
+            bind(TEXTURE_2D_ARRAY, source)
+            set4i(loc["s0"], *shape)
+            draw(TRIANGLES, 0, 3)
 
         return run
 
     def output_textures(self) -> dict[str, tuple[Any, int, int]]:
-        """Output name -> (WebGLTexture, width, height) for outputs computed on the GPU, plain 2D
-        textures with texel (w * C4 + c, n * H + h), valid until the next run: render from them
-        (run(..., readback=False)) instead of reading back."""
-        return dict(self.flat)
+        """Output name -> (WebGLTexture, width, height) for outputs computed on the GPU: plain 2D
+        textures, texel (w * C4 + c, n * H + h), valid until the next run. Render from them after
+        run(..., readback=False) instead of reading back."""
+        return {name: (tex, w, h) for name, ref in self.graph.outputs.items() if ref in self.flat
+                for tex, _, w, h in [self.flat[ref]]}
 
     def steps(self, readback: bool, replace: Mapping[int, Callable] = {}) -> list[Callable]:
-        """A run's prepared steps: all, or with the trailing reads of the outputs replaced by their
+        """A run's prepared steps: all, or with the trailing reads of the outputs cut to their
         copies into output_textures(); `replace`: other steps by index."""
         runs = [replace.get(i, run) for i, run in enumerate(self.runs)]
         if readback:
             return runs
-        if self.flatten is None:
-            self.flatten = [self.flatten_step(name, ref) for name, ref in self.graph.outputs.items()
-                            if any(isinstance(s, Read) and s.ref == ref for s in self.plan.steps)]
         i = len(self.plan.steps)
         while i and isinstance(self.plan.steps[i - 1], Read):
             i -= 1
-        return runs[:i] + self.flatten
+        return runs[:i] + [self.copies[step.ref] for step in self.plan.steps[i:]]
 
     def image_input(self, name: str, width: int, height: int, scale: float, offset: float) -> tuple[int, Callable]:
         """(index of the input's upload step, a step drawing the image texture into the input, resized
@@ -347,12 +344,10 @@ class WebGLExecutor:
         gl = self.gl
         for fb in self.framebuffers.values():
             gl.deleteFramebuffer(fb)
-        for tex, fb in self.flat_objects:
+        for tex, fb, _, _ in self.flat.values():
             gl.deleteFramebuffer(fb)
             gl.deleteTexture(tex)
-        self.flat_objects.clear()
         self.flat.clear()
-        self.flatten = None
         for tex in self.textures.values():
             gl.deleteTexture(tex)
         self.programs.dispose()

@@ -3,7 +3,8 @@ texel, in a 2D array texture of ROWS layers: row h of image n is layer h % ROWS,
 n * ceil(H / ROWS) + h // ROWS, texel column w * ceil(C / 4) + c // 4; float32. A pass draws ROWS
 consecutive rows per fragment, one to each layer (multiple render targets), so one filter fetch
 serves ROWS outputs. Padded lanes hold 0 so no kernel has to mask reads; the padded rows past H are
-never read. Filters are arrays of one layer.
+never read. Filters are arrays of one layer. A tensor read back is first copied into a plain 2D
+texture, texel (w * ceil(C / 4) + c // 4, n * H + h).
 """
 
 from __future__ import annotations
@@ -40,11 +41,10 @@ def pack(x: np.ndarray) -> np.ndarray:
 
 
 def unpack(data: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """Texel data (as read back, layer by layer) -> the tensor of this shape."""
+    """Texel data of the tensor's plain 2D copy (texel (w * C4 + c, n * H + h), as read back) -> the
+    tensor of this shape."""
     n, h, w, c = shape4(shape)
-    hb = -(-h // ROWS)
-    rows = data.reshape(ROWS, n, hb, w, -1).transpose(1, 2, 0, 3, 4).reshape(n, hb * ROWS, w, -1)
-    return np.ascontiguousarray(rows[:, :h, :, :c]).reshape(shape)
+    return np.ascontiguousarray(data.reshape(n * h, w, -1)[:, :, :c]).reshape(shape)
 
 
 def pad_to(x: np.ndarray, axis: int, size: int) -> np.ndarray:

@@ -5,7 +5,7 @@
 
 Per model and engine: load (pyapp: plan + compile + upload + one warm-up run), first inference after
 load, median and p95 of --runs inferences with outputs read back, compiled programs, draw passes per
-inference; for pyapp also the Python dispatch share of one run. Prints a table and writes
+inference (pyapp: with the copies of outputs read back); for pyapp also the Python dispatch share of one run. Prints a table and writes
 bench/results/webgl-<date>.json.
 """
 
@@ -97,7 +97,7 @@ def row(name: str, ours: dict, theirs: dict) -> str:
         share = f"{r['dispatch']['python_share'] * 100:5.1f}%" if "dispatch" in r else "     -"
         load = r["load_ms"]
         lines.append(f"{name:10s} {engine:12s} {load:8.0f} {r['first_ms']:8.0f} {r['median_ms']:8.1f} {r['p95_ms']:8.1f} "
-                     f"{r['programs']:8d} {r['draws']:6d} {share}")
+                     f"{r['programs']:8d} {r['draws'] + r.get('copies', 0):6d} {share}")
     ratio = f"pyapp/tfjs: first {ours['first_ms'] / theirs['first_ms']:.2f}x, steady {ours['median_ms'] / theirs['median_ms']:.2f}x"
     if name in FLOOR_MS:
         ratio += f"; pyapp steady / roofline floor ({FLOOR_MS[name]} ms): {ours['median_ms'] / FLOOR_MS[name]:.1f}x"

@@ -335,8 +335,9 @@ class WebGLExecutor:
         return out
 
     def stats(self) -> dict:
-        return {"storage": self.storage, "programs": len(self.programs.cache), "textures": len(self.textures), "draws": len(self.plan.draws),
-                "gpu_nodes": self.plan.gpu_nodes, "cpu_nodes": self.plan.cpu_nodes,
+        """draws: the plan's passes; copies: the draws per run copying tensors to read back."""
+        return {"storage": self.storage, "programs": len(self.programs.cache), "textures": len(self.textures),
+                "draws": len(self.plan.draws), "copies": len(self.copies), "gpu_nodes": self.plan.gpu_nodes, "cpu_nodes": self.plan.cpu_nodes,
                 "compile_ms": self.programs.compile_ms, "parallel_compile": self.programs.parallel,
                 "upload_ms": self.upload_ms, "warmup_ms": self.warmup_ms}
 

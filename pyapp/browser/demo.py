@@ -151,14 +151,12 @@ class Demo:
         as the compositor takes it). Times the inference, the GPU's part included."""
         runner = self.runners[name, backend]
         t0 = time.perf_counter()
-        if backend == "webgl":  # resized and normalised on the GPU; without readback the output stays there
+        if backend == "webgl":  # resized and normalised on the GPU; the output stays there
             outputs = runner.run_image(runner.graph.inputs[0], bitmap, readback=readback)
-            if readback:
-                mask = prob = probability(name, next(iter(outputs.values())))
-            else:
+            if not readback:
                 gpu_done(self.gl)  # the GPU's time belongs to the inference
-                (mask,) = runner.output_textures().values()
-                prob = None
+            (mask,) = runner.output_textures().values()
+            prob = probability(name, next(iter(outputs.values()))) if readback else None
         else:
             (output,) = runner.run({runner.graph.inputs[0]: self.model_input(name, bitmap)}).values()
             mask = prob = probability(name, output)

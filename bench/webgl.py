@@ -5,8 +5,8 @@
 
 Per model and engine: load (pyapp: plan + compile + upload + one warm-up run), first inference after
 load, median and p95 of --runs inferences with outputs read back, compiled programs, draw passes per
-inference (pyapp: with the copies of outputs read back); for pyapp also the Python dispatch share of one run. Prints a table and writes
-bench/results/webgl-<date>.json.
+inference (pyapp: with the copies of outputs read back); for pyapp also the Python dispatch share of
+one run. Prints a table and writes bench/results/webgl-<date>.json.
 """
 
 import argparse

@@ -161,29 +161,9 @@ class WebGLExecutor:
         if isinstance(step, Draw):
             names = [n for n, _ in step.ints] + [n for n, _ in step.floats]
             prog, loc = self.programs.get(step.source, step.name, names)
-            use, bind_fb, viewport, active, bind, draw = (gl.useProgram, gl.bindFramebuffer, gl.viewport,
-                                                          gl.activeTexture, gl.bindTexture, gl.drawArrays)
-            fb, (w, h) = self.framebuffer(step.output), step.size
-            FRAMEBUFFER, TEXTURE_2D_ARRAY, TRIANGLES, TEXTURE0 = gl.FRAMEBUFFER, gl.TEXTURE_2D_ARRAY, gl.TRIANGLES, gl.TEXTURE0
-            units = [(TEXTURE0 + k, self.textures[t]) for k, t in enumerate(step.inputs)]
-            set4i, set1f = gl.uniform4i, gl.uniform1f
-            ints = [(loc[n], *v) for n, v in step.ints if loc[n] is not None]
-            floats = [(loc[n], v) for n, v in step.floats if loc[n] is not None]
-
-            def run(env: dict) -> None:
-                use(prog)
-                bind_fb(FRAMEBUFFER, fb)
-                viewport(0, 0, w, h)
-                for unit, tex in units:
-                    active(unit)
-                    bind(TEXTURE_2D_ARRAY, tex)
-                for args in ints:
-                    set4i(*args)
-                for args in floats:
-                    set1f(*args)
-                draw(TRIANGLES, 0, 3)
-
-            return run
+            return self.draw_call(prog, self.framebuffer(step.output), step.size, [self.textures[t] for t in step.inputs],
+                                  [(loc[n], *v) for n, v in step.ints if loc[n] is not None],
+                                  [(loc[n], v) for n, v in step.floats if loc[n] is not None])
         if isinstance(step, Upload):
             tex, (w, h, layers) = self.textures[step.texture], self.plan.sizes[step.texture]
             f32, ref = self.host.f32, step.ref
@@ -235,18 +215,30 @@ class WebGLExecutor:
         gl.framebufferTexture2D(gl.FRAMEBUFFER, gl.COLOR_ATTACHMENT0, gl.TEXTURE_2D, tex, 0)
         self.flat[step.ref] = (tex, fb, w, h)
         prog, loc = self.programs.get(glsl.FLATTEN, "flatten", ["s0"])
-        use, bind_fb, viewport, active, bind, set4i, draw = (gl.useProgram, gl.bindFramebuffer, gl.viewport, gl.activeTexture,
-                                                             gl.bindTexture, gl.uniform4i, gl.drawArrays)
-        FRAMEBUFFER, TEXTURE0, TEXTURE_2D_ARRAY, TRIANGLES = gl.FRAMEBUFFER, gl.TEXTURE0, gl.TEXTURE_2D_ARRAY, gl.TRIANGLES
-        source = self.textures[step.texture]
+        return self.draw_call(prog, fb, (w, h), [self.textures[step.texture]], [(loc["s0"], *shape)], [])
+
+    def draw_call(self, prog, fb, size: tuple[int, int], textures: list, ints: list[tuple], floats: list[tuple]) -> Callable[[dict], None]:
+        """One pass as a closure over bound methods: program, target, viewport, input textures (units
+        0..), ivec4 and float uniforms (location, values...), the fullscreen triangle."""
+        gl = self.gl
+        use, bind_fb, viewport, active, bind, draw = (gl.useProgram, gl.bindFramebuffer, gl.viewport,
+                                                      gl.activeTexture, gl.bindTexture, gl.drawArrays)
+        set4i, set1f = gl.uniform4i, gl.uniform1f
+        FRAMEBUFFER, TEXTURE_2D_ARRAY, TRIANGLES = gl.FRAMEBUFFER, gl.TEXTURE_2D_ARRAY, gl.TRIANGLES
+        units = [(gl.TEXTURE0 + k, tex) for k, tex in enumerate(textures)]
+        w, h = size
 
         def run(env: dict) -> None:
             use(prog)
             bind_fb(FRAMEBUFFER, fb)
             viewport(0, 0, w, h)
-            active(TEXTURE0)
-            bind(TEXTURE_2D_ARRAY, source)
-            set4i(loc["s0"], *shape)
+            for unit, tex in units:
+                active(unit)
+                bind(TEXTURE_2D_ARRAY, tex)
+            for args in ints:
+                set4i(*args)
+            for args in floats:
+                set1f(*args)
             draw(TRIANGLES, 0, 3)
 
         return run

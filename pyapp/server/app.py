@@ -40,6 +40,14 @@ class IsolationHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+class IsolatedStarlette(Starlette):
+    """Starlette with the isolation headers outside its error handler too, so that a 500 has them
+    (middleware added the usual way sits inside it)."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return IsolationHeaders(super().build_middleware_stack())
+
+
 @dataclass(frozen=True)
 class ServerPaths:
     static: Path
@@ -91,6 +99,4 @@ def create_app(paths: ServerPaths | None = None) -> Starlette:
         Route("/demo", lambda request: RedirectResponse("/demo.html"), methods=methods),
         Route("/{path:path}", StaticRoot(paths.static, index="index.html"), methods=methods),
     ]
-    app = Starlette(routes=routes)
-    app.add_middleware(IsolationHeaders)
-    return app
+    return IsolatedStarlette(routes=routes)

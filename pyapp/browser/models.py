@@ -26,7 +26,7 @@ from urllib.parse import unquote
 
 import js
 import numpy as np
-from pyodide.ffi import to_js
+from pyodide.ffi import JsException, to_js
 
 from ..api import GraphModel
 from ..errors import InputError, PyappError, WeightsError
@@ -92,7 +92,10 @@ class Load:
 def shard_url(path: str, url: str) -> str:
     """A shard's URL: path resolved against model.json's URL, as TF.js does; it must stay in
     model.json's folder (same origin, that directory or below), also once the server decodes it."""
-    folder, resolved = js.URL.new(".", url), js.URL.new(path, url)
+    try:
+        folder, resolved = js.URL.new(".", url), js.URL.new(path, url)
+    except JsException:
+        raise WeightsError(f"shard {path}: not a valid URL relative to {url}") from None
     inside = resolved.origin == folder.origin and resolved.pathname.startswith(folder.pathname)
     below = unquote(resolved.pathname[len(folder.pathname):]).replace("\\", "/").split("/")
     if not inside or {".", ".."} & set(below):

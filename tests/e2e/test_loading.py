@@ -353,6 +353,14 @@ def test_shard_outside_the_model_folder_is_refused_before_any_request(page, serv
     assert [r.url for r in page.log.requests if r.url.endswith(".bin")] == []
 
 
+def test_shard_path_that_is_no_url_is_refused(page, served_unhashed):
+    folder, url = served_unhashed
+    raw = json.loads((folder / "model.json").read_text())
+    raw["weightsManifest"][0]["paths"] = ["http://[selfie.bin"]
+    (folder / "model.json").write_text(json.dumps(raw))
+    assert load_error(page, url).startswith("WeightsError: shard http://[selfie.bin: not a valid URL")
+
+
 @pytest.mark.parametrize("damage, message", [
     ("truncated", "shard group1-shard2of4.bin: 65,000 bytes, the manifest says 65,536 (truncated)"),
     ("wrong bytes", "shard group1-shard2of4.bin: sha256"),

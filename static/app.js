@@ -55,8 +55,11 @@ function setModelStatus(state, text) {
 }
 
 function showProgress(msg) {
+  const retrying = msg.state === "retrying"; // a stalled download, aborted and started again
+  if (retrying) $("model-warnings").append(Object.assign(document.createElement("li"), { textContent: `${msg.error}: retrying` }));
   $("model-progress").value = msg.total ? Math.min(msg.done / msg.total, 1) : 1;
-  $("model-progress-text").textContent = `${kB(msg.done)} / ${kB(msg.total)} kB (${msg.shard} from ${msg.source})`;
+  const what = retrying ? `retrying ${msg.shard}` : `${msg.shard} from ${msg.source}`;
+  $("model-progress-text").textContent = `${kB(msg.done)} / ${kB(msg.total)} kB (${what})`;
 }
 
 function showList(list, items) {
@@ -72,14 +75,15 @@ async function showCache() {
   }
 }
 
-async function loadModel(url, backend = "cpu") {
+// options: the worker's other load_model parameters (concurrency, stall_timeout_s)
+async function loadModel(url, backend = "cpu", options = {}) {
   setModelStatus("loading", `Loading ${url}…`);
   $("model-error").hidden = true;
   $("model-progress").value = 0;
   showList($("model-warnings"), []);
   $("model-timings").tBodies[0].replaceChildren();
   try {
-    const result = await window.pyapp.call("load_model", { url, backend });
+    const result = await window.pyapp.call("load_model", { ...options, url, backend });
     const { count, from_cache: cached } = result.shards;
     setModelStatus("loaded", `Loaded ${url} on ${result.backend}: ${count} shard(s), ${cached} from the cache`);
     $("model-progress").value = 1;

@@ -1,9 +1,11 @@
 """The model cache in IndexedDB: database "pyapp", two stores.
 
-    shards  key: "sha256:<hex>" (content) or "etag:<url> <etag>" (models without hashes)
+    shards  key: "sha256:<hex>" of the content (the manifest's hash, or for a shard without one,
+            the hash taken at download: models.py checks it on every read)
             value: {key, data: ArrayBuffer, bytes, time}
     models  key: model.json URL
-            value: {url, etag, manifest_sha256, model_json, shards: [{path, key, bytes, etag}], bytes, time}
+            value: {url, etag, manifest_sha256, model_json, bytes, time,
+                    shards: [{path, key, bytes, sha256, etag, last_modified}]}
 
 A transaction ends when control returns to the event loop with no request pending, and an awaited
 Python future resumes later than that: so each transaction issues all its requests at once, then

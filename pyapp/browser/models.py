@@ -10,7 +10,10 @@ Arrays cross the page <-> worker boundary as
 load_model(url) fetches model.json (conditionally when cached), reads the shards it can from
 IndexedDB, fetches the rest in parallel with "load-progress" events, verifies every shard (length,
 sha256 when the manifest has it), decodes and builds the model, and only then caches what it
-fetched. IndexedDB trouble is a warning, never a failed load.
+fetched. Every shard is cached under its sha256. A shard the manifest gives no hash for is hashed
+at download, checked against that hash on every cache read, and revalidated on every load by a
+conditional GET: a 304 for model.json says nothing about it. A download that stalls (no bytes for
+stall_timeout_s) is retried once. IndexedDB trouble is a warning, never a failed load.
 """
 
 from __future__ import annotations
@@ -19,17 +22,18 @@ import hashlib
 import itertools
 import time
 from dataclasses import dataclass, field
+from urllib.parse import unquote
 
 import js
 import numpy as np
-from pyodide.ffi import to_js
+from pyodide.ffi import JsException, to_js
 
 from ..api import GraphModel
-from ..errors import InputError, PyappError
+from ..errors import InputError, PyappError, WeightsError
 from ..model import ModelSpec, check_weights_referenced, decode_weights, parse_model_json
 from ..model.shards import shard_records
 from . import cache
-from .fetch import DEFAULT_CONCURRENCY, fetch, fetch_all, verify
+from .fetch import DEFAULT_CONCURRENCY, DEFAULT_STALL_TIMEOUT_S, DownloadStalled, Validators, fetch, fetch_all, verify
 from .rpc import event, method
 
 LOADED: dict[str, GraphModel] = {}
@@ -41,12 +45,17 @@ class Shard:
     path: str
     url: str
     size: int | None  # bytes the manifest promises, when it tells
-    sha256: str | None
-    key: str | None = None  # its cache key, once known
-    etag: str | None = None
-    revalidate: bool = False  # cached without a hash under a changed model.json: conditional GET
+    sha256: str | None  # from the manifest
+    key: str | None = None  # its cache key "sha256:<hex>", once known
+    downloaded_sha256: str | None = None  # without a manifest hash: the cached copy's, taken at download
+    validators: Validators = Validators()  # of the cached copy
     data: bytes | None = None
     source: str = ""  # "cache" or "network"
+
+    @property
+    def revalidate(self) -> bool:
+        """Only the manifest's hash proves a cached copy current; without one, ask the server."""
+        return self.sha256 is None and self.data is not None
 
 
 @dataclass
@@ -74,14 +83,28 @@ class Load:
             self.db = None
             return fallback
 
-    def progress(self, shard: Shard, n: int, loaded: int) -> None:
+    def progress(self, shard: Shard, n: int, loaded: int, **extra) -> None:
         self.done_bytes += n
         event("load-progress", url=self.url, shard=shard.path, source=shard.source, loaded=loaded,
-              done=self.done_bytes, total=self.total_bytes)
+              done=self.done_bytes, total=self.total_bytes, **extra)
+
+
+def shard_url(path: str, url: str) -> str:
+    """A shard's URL: path resolved against model.json's URL, as TF.js does; it must stay in
+    model.json's folder (same origin, that directory or below), also once the server decodes it."""
+    try:
+        folder, resolved = js.URL.new(".", url), js.URL.new(path, url)
+    except JsException:
+        raise WeightsError(f"shard {path}: not a valid URL relative to {url}") from None
+    inside = resolved.origin == folder.origin and resolved.pathname.startswith(folder.pathname)
+    below = unquote(resolved.pathname[len(folder.pathname):]).replace("\\", "/").split("/")
+    if not inside or {".", ".."} & set(below):
+        raise WeightsError(f"shard {path}: resolves to {resolved.href}, outside the model's folder {folder.href}")
+    return resolved.href
 
 
 def plan_shards(spec: ModelSpec, url: str) -> list[Shard]:
-    """Every shard with its URL (relative to model.json, as TF.js resolves it) and what it must be."""
+    """Every shard with its URL and what it must be."""
     hashes = shard_records(spec.raw)
     shards = []
     for group in spec.groups:
@@ -90,31 +113,33 @@ def plan_shards(spec: ModelSpec, url: str) -> list[Shard]:
             record = hashes.get(path)
             size = record["bytes"] if record else group_size if len(group.paths) == 1 else None
             sha = record["sha256"] if record else None
-            shards.append(Shard(path, js.URL.new(path, url).href, size, sha, f"sha256:{sha}" if sha else None))
+            shards.append(Shard(path, shard_url(path, url), size, sha, f"sha256:{sha}" if sha else None))
     return shards
 
 
-async def load(url: str, backend: str, concurrency: int) -> tuple[GraphModel, dict]:
+async def load(url: str, backend: str, concurrency: int,
+               stall_timeout_s: float = DEFAULT_STALL_TIMEOUT_S) -> tuple[GraphModel, dict]:
     job = Load(js.URL.new(url, js.location.href).href)
     try:
         job.db = await cache.connect()
     except cache.CacheError as e:
         job.warnings.append(f"model cache off: {e}")
     try:
-        return await _load(job, backend, concurrency)
+        return await _load(job, backend, concurrency, stall_timeout_s)
     finally:
         if job.db is not None:
             job.db.close()
 
 
-async def _load(job: Load, backend: str, concurrency: int) -> tuple[GraphModel, dict]:
+async def _load(job: Load, backend: str, concurrency: int, stall_timeout_s: float) -> tuple[GraphModel, dict]:
     started = t = time.perf_counter()
     records = await job.cached(cache.read_models, {})
     old = records.get(job.url)
     job.timed("cache_read", t)
 
     t = time.perf_counter()
-    reply = await fetch(job.url, "model.json", etag=old["etag"] if old else None)
+    reply = await fetch(job.url, "model.json", Validators(old["etag"]) if old else Validators(),
+                        stall_timeout_s=stall_timeout_s)
     text = old["model_json"] if reply.status == 304 else reply.body.decode("utf-8-sig")
     spec = parse_model_json(text, job.url)
     shards = plan_shards(spec, job.url)
@@ -122,12 +147,12 @@ async def _load(job: Load, backend: str, concurrency: int) -> tuple[GraphModel, 
     job.timed("model_json", t)
 
     previous = {s["path"]: s for s in old["shards"]} if old else {}
-    for shard in shards:  # without a hash, a shard is its URL at an ETag: the one we cached
-        if shard.key is None and shard.path in previous:
-            shard.key, shard.etag = previous[shard.path]["key"], previous[shard.path]["etag"]
-            shard.revalidate = reply.status == 200  # model.json changed: ask whether the shard did
+    for shard in shards:  # without a manifest hash: the copy we cached from this URL, if any
+        if shard.key is None and (cached := previous.get(shard.path)) and cached.get("sha256"):
+            shard.key, shard.downloaded_sha256 = cached["key"], cached["sha256"]
+            shard.validators = Validators(cached["etag"], cached.get("last_modified"))
     dropped = await read_cached(job, shards)
-    new, peak = await fetch_missing(job, shards, concurrency)
+    new, peak = await fetch_missing(job, shards, concurrency, stall_timeout_s)
 
     t = time.perf_counter()
     weights = decode_weights(spec, {s.path: s.data for s in shards})
@@ -140,7 +165,8 @@ async def _load(job: Load, backend: str, concurrency: int) -> tuple[GraphModel, 
     t = time.perf_counter()
     record = {"url": job.url, "etag": reply.etag if reply.status == 200 else old["etag"],
               "manifest_sha256": hashlib.sha256(text.encode()).hexdigest(), "model_json": text,
-              "shards": [{"path": s.path, "key": s.key, "bytes": len(s.data), "etag": s.etag} for s in shards],
+              "shards": [{"path": s.path, "key": s.key, "bytes": len(s.data), "sha256": s.sha256 or s.downloaded_sha256,
+                          "etag": s.validators.etag, "last_modified": s.validators.last_modified} for s in shards],
               "bytes": sum(len(s.data) for s in shards), "time": time.time() * 1000}
     kept = {**records, job.url: record}
     stale = dropped | cache.unreferenced({s["key"] for s in old["shards"]} if old else set(), kept)
@@ -166,6 +192,7 @@ async def read_cached(job: Load, shards: list[Shard]) -> set[str]:
             continue
         try:
             verify(shard.path, data, shard.size, shard.sha256)
+            check_downloaded_hash(shard, data)
         except PyappError:
             dropped.add(shard.key)
             job.warnings.append(f"cached copy of shard {shard.path} was damaged: fetched again")
@@ -177,7 +204,15 @@ async def read_cached(job: Load, shards: list[Shard]) -> set[str]:
     return dropped
 
 
-async def fetch_missing(job: Load, shards: list[Shard], concurrency: int) -> tuple[dict[str, bytes], int]:
+def check_downloaded_hash(shard: Shard, data: bytes) -> None:
+    """A cached copy of a shard without a manifest hash against the hash it had when downloaded."""
+    if shard.sha256 is None and (got := hashlib.sha256(data).hexdigest()) != shard.downloaded_sha256:
+        raise WeightsError(f"shard {shard.path}: cached copy's sha256 {got[:16]}… is not the "
+                           f"{shard.downloaded_sha256[:16]}… it had when downloaded")
+
+
+async def fetch_missing(job: Load, shards: list[Shard], concurrency: int,
+                        stall_timeout_s: float) -> tuple[dict[str, bytes], int]:
     """Fetches (or revalidates) the shards the cache did not give, in parallel, and verifies them;
     returns {cache key: bytes} of what came over the network and the peak number of requests in flight."""
     wanted = {s.path: s for s in shards if s.data is None or s.revalidate}
@@ -188,9 +223,14 @@ async def fetch_missing(job: Load, shards: list[Shard], concurrency: int) -> tup
         wanted[path].source = "network"
         job.progress(wanted[path], n, loaded[path])
 
+    def on_retry(path: str, error: DownloadStalled) -> None:  # its bytes so far start over
+        job.warnings.append(f"{error}: retried")
+        job.progress(wanted[path], -loaded[path], 0, state="retrying", error=str(error))
+        loaded[path] = 0
+
     t = time.perf_counter()
-    jobs = {path: (s.url, s.etag if s.data is not None else None) for path, s in wanted.items()}
-    fetched, peak = await fetch_all(jobs, on_bytes, concurrency)
+    jobs = {path: (s.url, s.validators if s.data is not None else Validators()) for path, s in wanted.items()}
+    fetched, peak = await fetch_all(jobs, on_bytes, on_retry, concurrency, stall_timeout_s)
     job.timed("network", t)
     t, new = time.perf_counter(), {}
     for shard in wanted.values():
@@ -199,9 +239,11 @@ async def fetch_missing(job: Load, shards: list[Shard], concurrency: int) -> tup
             job.progress(shard, len(shard.data), len(shard.data))
             continue
         verify(shard.path, got.body, shard.size, shard.sha256)
-        shard.data, shard.etag, shard.source = got.body, got.etag, "network"
+        shard.data, shard.source = got.body, "network"
+        shard.validators = Validators(got.etag, got.last_modified)
         if shard.sha256 is None:
-            shard.key = f"etag:{shard.url} {got.etag}" if got.etag else f"sha256:{hashlib.sha256(got.body).hexdigest()}"
+            shard.downloaded_sha256 = hashlib.sha256(got.body).hexdigest()
+            shard.key = f"sha256:{shard.downloaded_sha256}"
         new[shard.key] = got.body
     job.timed("verify", t)
     return new, peak
@@ -212,8 +254,11 @@ def describe(t) -> dict:
 
 
 @method("load_model")
-async def load_model(url: str, backend: str = "cpu", concurrency: int = DEFAULT_CONCURRENCY) -> dict:
-    model, report = await load(url, backend, concurrency)
+async def load_model(url: str, backend: str = "cpu", concurrency: int = DEFAULT_CONCURRENCY,
+                     stall_timeout_s: float = DEFAULT_STALL_TIMEOUT_S) -> dict:
+    if not (isinstance(stall_timeout_s, (int, float)) and stall_timeout_s > 0):
+        raise InputError(f"load_model: stall_timeout_s must be a positive number of seconds, got {stall_timeout_s!r}")
+    model, report = await load(url, backend, concurrency, stall_timeout_s)
     model_id = f"m{next(_ids)}"
     LOADED[model_id] = model
     return {"model": model_id, "backend": model.backend, "inputs": [describe(t) for t in model.inputs],

@@ -1,5 +1,6 @@
 """Model loading in the worker against the real server: parallel shards, progress, IndexedDB cache,
-verification errors, cache failures, and predictions equal to CPython's.
+verification errors, cache failures, stalled downloads, shards outside the model's folder, and
+predictions equal to CPython's.
 
 One page (one worker) serves the whole module; each test starts from an empty cache. Requests made by
 the dedicated worker reach Playwright's page events in Chromium, so the page's request log is the
@@ -7,6 +8,8 @@ worker's. Init scripts do not run in workers, so IndexedDB is patched through th
 """
 
 import base64
+import json
+import os
 import shutil
 import uuid
 
@@ -17,6 +20,7 @@ from conftest import wait_for_state
 from pyapp.api import load_graph_model
 from pyapp.model import load_model_spec, parse_model_json
 from pyapp.model.shards import group_bytes, read_shards, write_model
+from pyapp.server.local import serving
 from pyapp.shard import shard_model
 from tools.golden import ensure, golden_dir
 
@@ -227,12 +231,12 @@ def test_changed_shard_on_server_is_the_only_one_refetched(page, served, selfie_
     assert stored_shards(page) == 4
 
 
-def test_unhashed_model_is_cached_by_etag_and_revalidated_when_model_json_changes(page, served_unhashed, selfie_input):
+def test_unhashed_model_is_cached_and_revalidated_by_etag(page, served_unhashed, selfie_input):
     folder, url = served_unhashed
     shard_url = url.replace("model.json", "selfie.bin")
     assert load(page, url)["shards"]["fetched"] == 1
     page.log.clear()
-    assert load(page, url)["shards"]["from_cache"] == 1 and page.log.shards(shard_url) == []
+    assert load(page, url)["shards"]["from_cache"] == 1 and page.log.statuses[shard_url] == [304]
     model_json = (folder / "model.json").read_text()
     (folder / "model.json").write_text(model_json + " ")  # model.json changed, the shard did not
     page.log.clear()
@@ -246,6 +250,115 @@ def test_unhashed_model_is_cached_by_etag_and_revalidated_when_model_json_change
     want = load_graph_model(folder / "model.json").predict(selfie_input)
     assert np.abs(got - want).max() <= RELATIVE_TOLERANCE * np.ptp(want)
     assert page.evaluate("window.pyapp.cache.list()")["total_bytes"] == 212_886 and stored_shards(page) == 1
+
+
+def assert_predicts_like_cpython(page, model: str, folder, x: np.ndarray) -> None:
+    got = predict(page, model, x)["activation_10"]
+    want = load_graph_model(folder / "model.json").predict(x)
+    assert np.abs(got - want).max() <= RELATIVE_TOLERANCE * np.ptp(want)
+
+
+def serve_without_etag(sent: list):
+    """A route handler: the request goes to the server, the answer comes back without its ETag;
+    `sent` collects each request's If-Modified-Since."""
+    def handle(route):
+        sent.append(route.request.all_headers().get("if-modified-since"))
+        response = route.fetch()
+        route.fulfill(response=response, headers={k: v for k, v in response.headers.items() if k != "etag"})
+    return handle
+
+
+@pytest.mark.parametrize("validator", ["etag", "last-modified"])
+def test_unhashed_shard_changed_behind_unchanged_model_json_is_refetched(page, served_unhashed, selfie_input, validator):
+    folder, url = served_unhashed
+    shard, shard_url = folder / "selfie.bin", url.replace("model.json", "selfie.bin")
+    sent = []
+    if validator == "last-modified":
+        page.route("**" + shard_url, serve_without_etag(sent))
+    try:
+        load(page, url)
+        shard.write_bytes(halve_weight(folder, 0, 1 << 30))  # same length; model.json untouched
+        if validator == "last-modified":  # Last-Modified counts whole seconds
+            os.utime(shard, (shard.stat().st_mtime + 10,) * 2)
+        page.log.clear()
+        result = load(page, url)
+        assert page.log.statuses[url] == [304] and page.log.statuses[shard_url] == [200]
+        assert result["shards"]["fetched"] == 1 and result["shards"]["from_cache"] == 0
+        assert_predicts_like_cpython(page, result["model"], folder, selfie_input)
+        page.log.clear()
+        again = load(page, url)
+    finally:
+        page.unroute("**" + shard_url)
+    assert page.log.statuses[shard_url] == [304] and again["shards"]["from_cache"] == 1
+    if validator == "last-modified":
+        assert sent[0] is None and None not in sent[1:], sent
+    assert page.evaluate("window.pyapp.cache.list()")["total_bytes"] == 212_886 and stored_shards(page) == 1
+
+
+# Same length, other bytes: only a hash tells. Page and worker share the origin's IndexedDB.
+JS_CORRUPT_CACHED_SHARDS = """() => new Promise((resolve, reject) => {
+  const open = indexedDB.open("pyapp");
+  open.onerror = () => reject(open.error);
+  open.onsuccess = () => {
+    const db = open.result, tx = db.transaction("shards", "readwrite");
+    const cursor = tx.objectStore("shards").openCursor();
+    let count = 0;
+    cursor.onsuccess = () => {
+      if (!cursor.result) return;
+      const record = cursor.result.value;
+      new Uint8Array(record.data).reverse();
+      cursor.result.update(record);
+      count += 1;
+      cursor.result.continue();
+    };
+    tx.oncomplete = () => { db.close(); resolve(count); };
+    tx.onerror = () => reject(tx.error);
+  };
+})"""
+
+
+def test_unhashed_cached_shard_corrupted_in_place_is_detected_and_refetched(page, served_unhashed, selfie_input):
+    folder, url = served_unhashed
+    shard_url = url.replace("model.json", "selfie.bin")
+    load(page, url)
+    assert page.evaluate(JS_CORRUPT_CACHED_SHARDS) == 1
+    page.log.clear()
+    result = load(page, url)
+    assert any("cached copy of shard selfie.bin was damaged" in w for w in result["warnings"]), result["warnings"]
+    assert page.log.statuses[shard_url] == [200] and result["shards"]["fetched"] == 1
+    assert_predicts_like_cpython(page, result["model"], folder, selfie_input)
+    page.log.clear()
+    assert load(page, url)["shards"]["from_cache"] == 1 and page.log.statuses[shard_url] == [304]
+
+
+OUTSIDE_PATHS = [
+    "../selfie/group1-shard1of1.bin",
+    "%2e%2e/selfie/group1-shard1of1.bin",
+    "sub/.%2E/.%2E/selfie/group1-shard1of1.bin",
+    "..%2fselfie%2fgroup1-shard1of1.bin",  # the server decodes %2f into "/"
+    "/models/selfie/group1-shard1of1.bin",
+    "{origin}/models/selfie/group1-shard1of1.bin",
+]
+
+
+@pytest.mark.parametrize("path", OUTSIDE_PATHS)
+def test_shard_outside_the_model_folder_is_refused_before_any_request(page, served_unhashed, path):
+    folder, url = served_unhashed
+    path = path.format(origin=page.log.origin)
+    raw = json.loads((folder / "model.json").read_text())
+    raw["weightsManifest"][0]["paths"] = [path]  # selfie's own shard, of the right size, next door
+    (folder / "model.json").write_text(json.dumps(raw))
+    error = load_error(page, url)
+    assert f"shard {path}" in error and "outside" in error, error
+    assert [r.url for r in page.log.requests if r.url.endswith(".bin")] == []
+
+
+def test_shard_path_that_is_no_url_is_refused(page, served_unhashed):
+    folder, url = served_unhashed
+    raw = json.loads((folder / "model.json").read_text())
+    raw["weightsManifest"][0]["paths"] = ["http://[selfie.bin"]
+    (folder / "model.json").write_text(json.dumps(raw))
+    assert load_error(page, url).startswith("WeightsError: shard http://[selfie.bin: not a valid URL")
 
 
 @pytest.mark.parametrize("damage, message", [
@@ -355,3 +468,78 @@ def test_picker_loads_a_model_and_the_cache_lists_and_deletes_it(page, served):
     assert page.evaluate("window.pyapp.cache.list()")["total_bytes"] == 212_886 and stored_shards(page) == 4
     assert page.evaluate("window.pyapp.cache.delete('/models/meet/model.json')") is False
     page.wait_for_function("document.getElementById('cache-info').textContent.includes('model(s)')")
+
+
+STALL_TIMEOUT_S = 2
+# The page's loadModel (so the page shows what happens), raced against a timer: a hang is an answer too.
+JS_LOAD_WITHIN = """async ([url, options, ms]) => {
+  const hang = new Promise((resolve) => setTimeout(() => resolve({ hung: true }), ms));
+  const load = window.pyapp.loadModel(url, "cpu", options).then((result) => ({ result }), (e) => ({ error: e.message }));
+  return Promise.race([load, hang]);
+}"""
+
+
+@pytest.fixture(scope="module")
+def stalling(browser, assets_dir):
+    """A second server, and a page on it, where shard 2 of `.stall-once-*` stalls mid-body on its
+    first download and shard 2 of `.stall-always-*` on every one."""
+    tag = uuid.uuid4().hex[:8]
+    names = {"once": f".stall-once-{tag}", "always": f".stall-always-{tag}"}
+    folders = [assets_dir / "served-models" / name for name in names.values()]
+    for folder in folders:
+        shard_model(assets_dir / "models/selfie/model.json", folder, SHARD_BYTES)
+    stall = {f"/models/{names['once']}/{SHARDS[1]}": 1, f"/models/{names['always']}/{SHARDS[1]}": 1_000}
+    try:
+        with serving(stall=stall) as url:
+            context = browser.new_context()
+            page = context.new_page()
+            page.goto(url + "/")
+            assert wait_for_state(page) == "ready", page.locator("#error").text_content()
+            page.evaluate("""() => { window.progress = [];
+              window.addEventListener("pyapp", (e) => e.detail.type === "load-progress" && window.progress.push(e.detail)); }""")
+            yield page, url, {kind: (folder, f"/models/{name}/model.json") for (kind, name), folder in zip(names.items(), folders)}
+            context.close()
+    finally:
+        for folder in folders:
+            shutil.rmtree(folder)
+
+
+def load_with_stalls(page, url: str) -> dict:
+    page.evaluate("() => { window.progress = []; return window.pyapp.cache.clear(); }")
+    return page.evaluate(JS_LOAD_WITHIN, [url, {"stall_timeout_s": STALL_TIMEOUT_S}, 60_000])
+
+
+@pytest.mark.parametrize("timeout", [0, -1, "30"])
+def test_stall_timeout_must_be_a_positive_number(page, timeout):
+    error = page.evaluate("(t) => window.pyapp.call('load_model', {url: '/models/selfie/model.json', stall_timeout_s: t})"
+                          ".then(() => null, (e) => e.message)", timeout)
+    assert error == f"InputError: load_model: stall_timeout_s must be a positive number of seconds, got {timeout!r}"
+
+
+def test_stalled_shard_is_aborted_and_retried_once(stalling, selfie_input):
+    page, origin, models = stalling
+    folder, url = models["once"]
+    outcome = load_with_stalls(page, url)
+    assert "result" in outcome, outcome
+    stalled = f"shard {SHARDS[1]}: no bytes from {origin}{url.replace('model.json', SHARDS[1])} for {STALL_TIMEOUT_S} s"
+    retries = [p for p in page.evaluate("window.progress") if p.get("state") == "retrying"]
+    assert [p["shard"] for p in retries] == [SHARDS[1]] and retries[0]["error"].startswith(stalled)
+    assert any(stalled in w for w in outcome["result"]["warnings"])
+    assert stalled in page.locator("#model-warnings").text_content()
+    last = page.evaluate("window.progress.at(-1)")
+    assert last["done"] == last["total"] == 212_886  # the stalled attempt's bytes are not counted twice
+    assert outcome["result"]["shards"]["fetched"] == 4
+    assert_predicts_like_cpython(page, outcome["result"]["model"], folder, selfie_input)
+
+
+def test_shard_that_stalls_again_fails_the_load_and_the_page_says_so(stalling):
+    page, origin, models = stalling
+    _, url = models["always"]
+    outcome = load_with_stalls(page, url)
+    assert "error" in outcome, outcome
+    stalled = f"shard {SHARDS[1]}: no bytes from {origin}{url.replace('model.json', SHARDS[1])} for {STALL_TIMEOUT_S} s"
+    assert outcome["error"].startswith("WeightsError: " + stalled) and "retried once" in outcome["error"]
+    assert stalled in page.locator("#model-warnings").text_content()  # the retry, shown while it ran
+    assert page.locator("#model-error").text_content() == outcome["error"]
+    assert page.locator("#model-status").get_attribute("data-state") == "error"
+    assert page.evaluate("window.pyapp.cache.list()") == {"models": [], "total_bytes": 0}

@@ -266,6 +266,148 @@ def test_lost_context_is_reported_then_rebuilt_on_restore(gl_page):
     assert restores == 1 and diff == 0
 
 
+LOST_DURING_RUN = r"""
+import asyncio
+import numpy as np
+from pyapp.backends import webgl
+from pyapp.browser.gl import Host, create_context
+from pyapp.browser.webgl_methods import fetch_graph, fetch_npy
+
+
+class Losing:
+    '''The context, lost by the test from inside a run: after the draw numbered lose_at, or right
+    before the next readPixels; skip_reads: readPixels does nothing (as on a lost context).'''
+
+    def __init__(self, gl):
+        self.gl, self.draws, self.lose_at, self.lose_at_read, self.skip_reads = gl, 0, None, False, False
+        self.extension = gl.getExtension("WEBGL_lose_context")
+
+    def __getattr__(self, name):
+        call = getattr(self.gl, name)
+        if name == "drawArrays":
+            def draw(*args):
+                call(*args)
+                self.draws += 1
+                if self.draws == self.lose_at:
+                    self.extension.loseContext()
+            return draw
+        if name == "readPixels":
+            def read(*args):
+                if self.lose_at_read:
+                    self.lose_at_read = False
+                    self.extension.loseContext()
+                if not self.skip_reads:
+                    call(*args)
+            return read
+        return call
+
+
+async def restored(gl):
+    await asyncio.sleep(0.05)  # the lost event first
+    restores = Host.restores(gl)
+    gl.extension.restoreContext()
+    for _ in range(200):
+        await asyncio.sleep(0.02)
+        if Host.restores(gl) != restores:
+            return
+    raise AssertionError("the context was not restored")
+
+
+def outcome(run):
+    try:
+        got = run()
+        return f"returned {sorted(got)}, sums {[float(np.nansum(v)) for v in got.values()]}"
+    except webgl.ContextLost as e:
+        return f"ContextLost: {e}"
+
+
+_, graph = await fetch_graph("/models/selfie/model.json")
+x = {graph.inputs[0]: await fetch_npy("/golden/GOLDEN_INPUT")}
+gl = Losing(create_context())
+runner = webgl.compile(graph, gl=gl, host=Host)
+want = runner.run(x)[next(iter(graph.outputs))]
+draws = gl.draws // 2  # the warm-up run's and this run's
+results = []
+for lose in ("after half the draws", "before readback", "after half the draws, readback=False"):
+    if lose == "before readback":
+        gl.lose_at_read = True
+    else:
+        gl.lose_at = gl.draws + draws // 2
+    results.append(outcome(lambda: runner.run(x, readback=not lose.endswith("False"))))
+    await restored(gl)
+    got = runner.run(x)[next(iter(graph.outputs))]
+    results.append(float(np.abs(got - want).max()))
+gl.skip_reads = True
+skipped = [bool(np.isnan(v).all()) for v in runner.run(x).values()]
+runner.dispose()
+[draws, results, skipped]
+"""
+
+
+def test_context_lost_during_a_run_raises_and_recovers(gl_page, golden):
+    """Issue 11.5: a context lost inside a run (after some draws, or right before the readback) raises
+    ContextLost instead of returning whatever memory readPixels left alone; once the browser
+    restores the context, the same runner gives the same outputs again. A read that did nothing
+    leaves NaN, never the memory's old contents."""
+    case = golden["selfie"]["cases"]["astronaut"]
+    result = python(gl_page, LOST_DURING_RUN.replace("GOLDEN_INPUT", case["input"]))
+    assert isinstance(result, list), result
+    draws, results, skipped = result
+    assert draws > 10, draws
+    assert skipped == [True]
+    for lost, diff in zip(results[::2], results[1::2]):
+        assert lost.startswith("ContextLost: the WebGL context was lost during the run"), results
+        assert diff == 0, results
+
+
+LOAD_ON_LOST_CONTEXT = r"""
+import asyncio
+from pyapp.browser.gl import Host, context_info, shared_context
+from pyapp.browser.models import LOADED, load_model
+
+
+async def error_of(work):
+    try:
+        await work()
+        return "no error"
+    except Exception as e:
+        return f"{type(e).__name__}: {e}"
+
+
+async def info():
+    return context_info(gl)
+
+
+gl = shared_context()
+lose = gl.getExtension("WEBGL_lose_context")
+lose.loseContext()
+try:
+    errors = [await error_of(lambda: load_model("/models/selfie/model.json", "webgl")), await error_of(info)]
+finally:
+    await asyncio.sleep(0.05)
+    restores = Host.restores(gl)
+    lose.restoreContext()
+    for _ in range(200):
+        await asyncio.sleep(0.02)
+        if Host.restores(gl) != restores:
+            break
+model = await load_model("/models/selfie/model.json", "webgl")
+LOADED.pop(model["model"]).dispose()
+[errors, model["backend"], context_info(gl)["max_texture_size"]]
+"""
+
+
+def test_loading_on_a_lost_context_says_so(gl_page):
+    """Issue 11.13: load_model (and context_info) on a lost context is a ContextLost saying what to do
+    (getParameter gave null: it was a TypeError); once the browser restores the context the same call loads."""
+    result = python(gl_page, LOAD_ON_LOST_CONTEXT)
+    assert isinstance(result, list), result
+    (load, info), backend, max_texture = result
+    assert load == "ContextLost: the WebGL context is lost: load the model again once the browser restores it", load
+    assert info.startswith("ContextLost: the WebGL context is lost"), info
+    assert backend == "webgl" and max_texture >= 4096
+
+
 def test_shader_errors_name_the_kernel_and_quote_the_log(gl_page):
     message = python(gl_page, """
 from pyapp.backends.webgl.executor import Programs, ShaderError

@@ -63,16 +63,20 @@ class WebGLRunner:
             raise PyappError(f"this WebGL2 has textures of at most {size} texels a side; the webgl backend needs {MAX_TEXTURE}")
         self.storage = storage or (renderable(gl) + ["float32"])[0]  # none: the executor says so
         self.shapes = {name: info.shape for name, info in input_infos(self.graph).items()}
-        self.restores = host.restores(gl)
-        self.executor = self.build()
+        self.built: tuple | None = (host.restores(gl), self.shapes)  # (restores, shapes) the executor is for
+        self.executor = self.build(self.shapes)
 
-    def build(self) -> WebGLExecutor:
+    def build(self, shapes: dict) -> WebGLExecutor:
         """Plan, compile, upload, then one run on zeros: the driver finishes compiling a program at
         its first draw (SwiftShader: its JIT), and that belongs to loading, not to the first result."""
-        executor = WebGLExecutor(self.graph, make_plan(self.graph, self.shapes), self.gl, self.host, self.storage)
-        infos = input_infos(self.graph, self.shapes)
+        executor = WebGLExecutor(self.graph, make_plan(self.graph, shapes), self.gl, self.host, self.storage)
+        infos = input_infos(self.graph, shapes)
         t0 = time.perf_counter()
-        executor.run({name: np.zeros(info.shape, info.dtype) for name, info in infos.items()})
+        try:
+            executor.run({name: np.zeros(info.shape, info.dtype) for name, info in infos.items()})
+        except BaseException:
+            executor.dispose()
+            raise
         executor.warmup_ms = (time.perf_counter() - t0) * 1000
         return executor
 
@@ -94,12 +98,13 @@ class WebGLRunner:
         """Rebuild after a restored context or for new input shapes."""
         if self.gl.isContextLost():
             raise ContextLost("the WebGL context is lost: predict works again once the browser restores it")
-        restores = self.host.restores(self.gl)
-        if restores != self.restores or shapes != self.shapes:
-            if restores == self.restores:  # a restore already took every GL object with the old context
+        want = (self.host.restores(self.gl), shapes)
+        if want != self.built:
+            if self.built is not None and want[0] == self.built[0]:  # else a restore took them with the old context
                 self.executor.dispose()
-            self.restores, self.shapes = restores, shapes
-            self.executor = self.build()
+            self.built, self.shapes = None, shapes  # None: a build that fails is tried again at the next run
+            self.executor = self.build(shapes)
+            self.built = want
 
     def stats(self) -> dict:
         return self.executor.stats()

@@ -125,21 +125,25 @@ class WebGLExecutor:
             raise PyappError(f"this WebGL2 cannot render to {storage} textures (renders to: {', '.join(renderable(gl)) or 'none'})")
         self.format = {"float32": gl.RGBA32F, "float16": gl.RGBA16F}[storage]
         self.storage = storage
-        self.programs = Programs(gl)
         self.textures: dict[int, Any] = {}
         self.framebuffers: dict[int, Any] = {}
-        t0 = time.perf_counter()
-        for t, size in plan.sizes.items():
-            data = plan.constants.get(t)
-            self.textures[t] = self.make_texture(size, data, gl.RGBA32F if data is not None else self.format)
-        self.upload_ms = (time.perf_counter() - t0) * 1000
-        self.warmup_ms = 0.0
-        self.textures[IMAGE] = self.make_texture((1, 1, 1), None, None)  # image inputs (texImage3D sizes it)
-        self.image_steps: dict[tuple, Callable] = {}
-        self.programs.compile({d.source: d.name for d in plan.draws} | {glsl.FLATTEN: "flatten"})
         self.flat: dict[Ref, tuple[Any, Any, int, int]] = {}  # tensors read back: plain 2D texture, framebuffer, size
         self.copies: dict[Ref, Callable] = {}  # tensor read back -> the draw copying it into its plain texture
-        self.runs = [self.prepare(step) for step in plan.steps]
+        self.image_steps: dict[tuple, Callable] = {}
+        self.programs = Programs(gl)
+        try:
+            t0 = time.perf_counter()
+            for t, size in plan.sizes.items():
+                data = plan.constants.get(t)
+                self.textures[t] = self.make_texture(size, data, gl.RGBA32F if data is not None else self.format)
+            self.upload_ms = (time.perf_counter() - t0) * 1000
+            self.warmup_ms = 0.0
+            self.textures[IMAGE] = self.make_texture((1, 1, 1), None, None)  # image inputs (texImage3D sizes it)
+            self.programs.compile({d.source: d.name for d in plan.draws} | {glsl.FLATTEN: "flatten"})
+            self.runs = [self.prepare(step) for step in plan.steps]
+        except BaseException:
+            self.dispose()  # a load that fails frees what it made so far
+            raise
 
     def make_texture(self, size: tuple[int, int, int], data: np.ndarray | None, internal_format: int | None):
         """A 2D array texture of (width, height, layers); internal_format None: a mutable one, sized

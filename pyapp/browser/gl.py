@@ -5,6 +5,7 @@ from __future__ import annotations
 import js
 from pyodide.ffi import create_proxy, to_js
 
+from ..backends.webgl import ContextLost
 from ..errors import PyappError
 
 
@@ -50,6 +51,8 @@ def watch_context(canvas) -> None:
 
 def context_info(gl) -> dict:
     """Renderer, limits and extensions, as the page and the backend chooser want them."""
+    if gl.isContextLost():  # every getParameter would answer null
+        raise ContextLost("the WebGL context is lost: its renderer and limits are known again once the browser restores it")
     renderer, vendor = gl.getParameter(gl.RENDERER), gl.getParameter(gl.VENDOR)
     debug = gl.getExtension("WEBGL_debug_renderer_info")
     if debug is not None:

@@ -294,7 +294,11 @@ def predict(model: str, inputs: dict) -> dict:
 
 @method("dispose_model")
 def dispose_model(model: str) -> bool:
-    return LOADED.pop(model, None) is not None
+    """Frees what the model holds (on webgl: its textures, framebuffers, programs); False if unknown."""
+    if (graph_model := LOADED.pop(model, None)) is None:
+        return False
+    graph_model.dispose()
+    return True
 
 
 @method("cache_list")

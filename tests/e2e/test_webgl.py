@@ -66,6 +66,8 @@ def test_float16_storage_runs_with_half_precision_error(gl_page, golden, name):
 
 
 HELPERS = r'''
+from collections import Counter
+
 import numpy as np
 from pyapp.backends import cpu, webgl
 from pyapp.browser.gl import Host
@@ -115,6 +117,25 @@ def check(label, op, inputs, raw=None, on_gpu=True):
         runner.dispose()
     err = float(np.abs(got.astype(np.float64) - want).max()) / max(1.0, float(np.ptp(want)))
     return [label, err, list(got.shape) == list(want.shape) and float(np.abs(want).max()) > 0, draws]
+
+
+class Counting:
+    """The context, counting every create* / delete* call made through it."""
+
+    def __init__(self, gl):
+        self.gl, self.calls = gl, Counter()
+
+    def __getattr__(self, name):
+        attr = getattr(self.gl, name)
+        if name.startswith(("create", "delete")):
+            def counted(*args):
+                self.calls[name] += 1
+                return attr(*args)
+            return counted
+        return attr
+
+
+KINDS = ("Texture", "Framebuffer", "Buffer", "Program", "Shader")
 
 
 '''
@@ -190,25 +211,6 @@ def test_every_kernel_matches_numpy(gl_page):
 
 
 RESOURCES = HELPERS + r'''
-from collections import Counter
-
-
-class Counting:
-    """The context, counting every create* / delete* call made through it."""
-
-    def __init__(self, gl):
-        self.gl, self.calls = gl, Counter()
-
-    def __getattr__(self, name):
-        attr = getattr(self.gl, name)
-        if name.startswith(("create", "delete")):
-            def counted(*args):
-                self.calls[name] += 1
-                return attr(*args)
-            return counted
-        return attr
-
-
 g, feeds = graph("_FusedConv2D", [R(1, 8, 8, 4), ("const", R(3, 3, 4, 8)), ("const", R(8))],
                  {"strides": [1, 1, 1, 1], "padding": "SAME", "fused_ops": ["BiasAdd", "Relu"], "num_args": 1})
 gl = Counting(context())
@@ -219,8 +221,7 @@ for _ in range(1000):
     last = runner.run(feeds)["y"]
 after_runs = dict(gl.calls)
 runner.dispose()
-kinds = ("Texture", "Framebuffer", "Buffer", "Program", "Shader")
-[loaded == after_runs, {k: (gl.calls["create" + k], gl.calls["delete" + k]) for k in kinds},
+[loaded == after_runs, {k: (gl.calls["create" + k], gl.calls["delete" + k]) for k in KINDS},
  float(abs(first - last).max()), runner.executor.runs]
 '''
 
@@ -231,6 +232,73 @@ def test_thousand_runs_create_nothing_and_dispose_frees_everything(gl_page):
     assert counts["Texture"][0] >= 4 and counts["Program"][0] == 3  # pad, conv, the copy read back
     assert all(made == freed for made, freed in counts.values()), counts
     assert drift == 0 and state == []
+
+
+FAILED_LOADS = HELPERS + r'''
+from pyapp.browser.gl import create_context
+
+
+class LinkFails(Counting):
+    failing = True
+
+    def __getattr__(self, name):
+        if name == "getProgramParameter":
+            return lambda prog, what: False if self.failing and what == self.gl.LINK_STATUS else self.gl.getProgramParameter(prog, what)
+        return super().__getattr__(name)
+
+
+class LostInWarmUp(Counting):
+    def __getattr__(self, name):
+        if name == "readPixels":
+            def read(*args):
+                self.gl.getExtension("WEBGL_lose_context").loseContext()
+                self.gl.readPixels(*args)
+            return read
+        return super().__getattr__(name)
+
+
+g, _ = graph("_FusedConv2D", [R(1, 8, 8, 4), ("const", R(3, 3, 4, 8)), ("const", R(8))],
+             {"strides": [1, 1, 1, 1], "padding": "SAME", "fused_ops": ["BiasAdd", "Relu"], "num_args": 1})
+failures = []
+for gl in (LinkFails(context()), LostInWarmUp(create_context())):
+    try:
+        webgl.compile(g, gl=gl, host=Host)
+        error = "no error"
+    except Exception as e:
+        error = type(e).__name__
+    failures.append([error, {k: (gl.calls["create" + k], gl.calls["delete" + k]) for k in KINDS}])
+
+gl = LinkFails(context())  # a rebuild for new input shapes fails, and fails again until it works
+gl.failing = False
+runner = webgl.compile(g, gl=gl, host=Host)
+bigger = {"in0": R(1, 12, 10, 4)}
+gl.failing = True
+rebuilds = []
+for _ in range(2):
+    try:
+        runner.run(bigger)
+        rebuilds.append("no error")
+    except Exception as e:
+        rebuilds.append(type(e).__name__)
+gl.failing = False
+err = float(np.abs(runner.run(bigger)["y"] - cpu.compile(g).run(bigger)["y"]).max())
+runner.dispose()
+[failures, [rebuilds, err, {k: (gl.calls["create" + k], gl.calls["delete" + k]) for k in KINDS}]]
+'''
+
+
+def test_a_failed_load_frees_what_it_made(gl_page):
+    """A program that does not link, or a context lost in the warm-up run, fails the load and deletes
+    every texture, framebuffer, program and shader made until then. A rebuild (new input shapes) that
+    fails says so at every run until it works, never runs the half-made plan."""
+    result = python(gl_page, FAILED_LOADS)
+    assert isinstance(result, list), result
+    failures, (rebuilds, err, rebuilt_counts) = result
+    assert [error for error, _ in failures] == ["ShaderError", "ContextLost"], failures
+    assert rebuilds == ["ShaderError", "ShaderError"] and err < 1e-5, (rebuilds, err)
+    for counts in [c for _, c in failures] + [rebuilt_counts]:
+        assert counts["Texture"][0] >= 4 and counts["Program"][0] >= 2, counts
+        assert all(made == freed for made, freed in counts.values()), counts
 
 
 LOSE_AND_RESTORE = HELPERS + r'''
@@ -264,6 +332,198 @@ def test_lost_context_is_reported_then_rebuilt_on_restore(gl_page):
     lost, restores, diff = python(gl_page, LOSE_AND_RESTORE)
     assert "context is lost" in lost
     assert restores == 1 and diff == 0
+
+
+LOST_DURING_RUN = r"""
+import asyncio
+import numpy as np
+from pyapp.backends import webgl
+from pyapp.browser.gl import Host, create_context
+from pyapp.browser.webgl_methods import fetch_graph, fetch_npy
+
+
+class Losing:
+    '''The context, lost by the test from inside a run: after the draw numbered lose_at, or right
+    before the next readPixels; skip_reads: readPixels does nothing (as on a lost context).'''
+
+    def __init__(self, gl):
+        self.gl, self.draws, self.lose_at, self.lose_at_read, self.skip_reads = gl, 0, None, False, False
+        self.extension = gl.getExtension("WEBGL_lose_context")
+
+    def __getattr__(self, name):
+        call = getattr(self.gl, name)
+        if name == "drawArrays":
+            def draw(*args):
+                call(*args)
+                self.draws += 1
+                if self.draws == self.lose_at:
+                    self.extension.loseContext()
+            return draw
+        if name == "readPixels":
+            def read(*args):
+                if self.lose_at_read:
+                    self.lose_at_read = False
+                    self.extension.loseContext()
+                if not self.skip_reads:
+                    call(*args)
+            return read
+        return call
+
+
+async def restored(gl):
+    await asyncio.sleep(0.05)  # the lost event first
+    restores = Host.restores(gl)
+    gl.extension.restoreContext()
+    for _ in range(200):
+        await asyncio.sleep(0.02)
+        if Host.restores(gl) != restores:
+            return
+    raise AssertionError("the context was not restored")
+
+
+def outcome(run):
+    try:
+        got = run()
+        return f"returned {sorted(got)}, sums {[float(np.nansum(v)) for v in got.values()]}"
+    except webgl.ContextLost as e:
+        return f"ContextLost: {e}"
+
+
+_, graph = await fetch_graph("/models/selfie/model.json")
+x = {graph.inputs[0]: await fetch_npy("/golden/GOLDEN_INPUT")}
+gl = Losing(create_context())
+runner = webgl.compile(graph, gl=gl, host=Host)
+want = runner.run(x)[next(iter(graph.outputs))]
+draws = gl.draws // 2  # the warm-up run's and this run's
+results = []
+for lose in ("after half the draws", "before readback", "after half the draws, readback=False"):
+    if lose == "before readback":
+        gl.lose_at_read = True
+    else:
+        gl.lose_at = gl.draws + draws // 2
+    results.append(outcome(lambda: runner.run(x, readback=not lose.endswith("False"))))
+    await restored(gl)
+    got = runner.run(x)[next(iter(graph.outputs))]
+    results.append(float(np.abs(got - want).max()))
+gl.skip_reads = True
+skipped = [bool(np.isnan(v).all()) for v in runner.run(x).values()]
+runner.dispose()
+[draws, results, skipped]
+"""
+
+
+def test_context_lost_during_a_run_raises_and_recovers(gl_page, golden):
+    """Issue 11.5: a context lost inside a run (after some draws, or right before the readback) raises
+    ContextLost instead of returning whatever memory readPixels left alone; once the browser
+    restores the context, the same runner gives the same outputs again. A read that did nothing
+    leaves NaN, never the memory's old contents."""
+    case = golden["selfie"]["cases"]["astronaut"]
+    result = python(gl_page, LOST_DURING_RUN.replace("GOLDEN_INPUT", case["input"]))
+    assert isinstance(result, list), result
+    draws, results, skipped = result
+    assert draws > 10, draws
+    assert skipped == [True]
+    for lost, diff in zip(results[::2], results[1::2]):
+        assert lost.startswith("ContextLost: the WebGL context was lost during the run"), results
+        assert diff == 0, results
+
+
+COUNT_LIVE_GL_OBJECTS = r"""
+import js
+from pyapp.browser.gl import shared_context
+
+js.Function.new("gl", '''
+gl.pyappLive = {};
+for (const kind of ["Texture", "Framebuffer", "Renderbuffer", "Buffer", "Program", "Shader", "VertexArray",
+                    "Query", "Sampler", "TransformFeedback"]) {
+  const live = gl.pyappLive[kind] = new Set();
+  const create = gl["create" + kind].bind(gl), remove = gl["delete" + kind].bind(gl);
+  gl["create" + kind] = (...args) => { const made = create(...args); if (made) live.add(made); return made; };
+  gl["delete" + kind] = (gone) => { live.delete(gone); remove(gone); };
+}''')(shared_context())
+"""
+
+LIVE = """
+import js
+from pyapp.browser.gl import shared_context
+live = shared_context().pyappLive
+{kind: getattr(live, kind).size for kind in js.Object.keys(live)}
+"""
+
+LOAD_PREDICT_DISPOSE = """async ([n, live]) => {
+  const counts = [await window.pyapp.call("run_python", {code: live})];
+  let loaded;
+  for (let i = 0; i < n; i++) {
+    const model = await window.pyapp.call("load_model", {url: "/models/selfie/model.json", backend: "webgl"});
+    const shape = model.inputs[0].shape.map((d) => (d > 0 ? d : 1));
+    const data = new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(0.5);
+    await window.pyapp.call("predict", {model: model.model, inputs: {dtype: "float32", shape, data}});
+    if (i === 0) loaded = await window.pyapp.call("run_python", {code: live});
+    await window.pyapp.call("dispose_model", {model: model.model});
+    counts.push(await window.pyapp.call("run_python", {code: live}));
+  }
+  return {counts, loaded};
+}"""
+
+
+def test_load_dispose_cycles_free_every_gl_object(gl_page):
+    """Issue 11.12: dispose_model frees every texture, framebuffer, program and shader a model made on
+    the worker's shared context: 20 load / predict / dispose cycles of selfie leave nothing behind
+    (live objects counted by wrapping the context's create* / delete* calls; before: +148 textures
+    a cycle)."""
+    python(gl_page, COUNT_LIVE_GL_OBJECTS)
+    result = gl_page.evaluate(LOAD_PREDICT_DISPOSE, [20, LIVE])
+    counts, loaded = result["counts"], result["loaded"]
+    assert loaded["Texture"] > 100 and loaded["Program"] > 10 and loaded["Framebuffer"] > 10, loaded
+    assert all(n == 0 for live in counts for n in live.values()), counts  # before the first load, after each dispose
+
+
+LOAD_ON_LOST_CONTEXT = r"""
+import asyncio
+from pyapp.browser.gl import Host, context_info, shared_context
+from pyapp.browser.models import LOADED, load_model
+
+
+async def error_of(work):
+    try:
+        await work()
+        return "no error"
+    except Exception as e:
+        return f"{type(e).__name__}: {e}"
+
+
+async def info():
+    return context_info(gl)
+
+
+gl = shared_context()
+lose = gl.getExtension("WEBGL_lose_context")
+lose.loseContext()
+try:
+    errors = [await error_of(lambda: load_model("/models/selfie/model.json", "webgl")), await error_of(info)]
+finally:
+    await asyncio.sleep(0.05)
+    restores = Host.restores(gl)
+    lose.restoreContext()
+    for _ in range(200):
+        await asyncio.sleep(0.02)
+        if Host.restores(gl) != restores:
+            break
+model = await load_model("/models/selfie/model.json", "webgl")
+LOADED.pop(model["model"]).dispose()
+[errors, model["backend"], context_info(gl)["max_texture_size"]]
+"""
+
+
+def test_loading_on_a_lost_context_says_so(gl_page):
+    """Issue 11.13: load_model (and context_info) on a lost context is a ContextLost saying what to do
+    (getParameter gave null: it was a TypeError); once the browser restores the context the same call loads."""
+    result = python(gl_page, LOAD_ON_LOST_CONTEXT)
+    assert isinstance(result, list), result
+    (load, info), backend, max_texture = result
+    assert load == "ContextLost: the WebGL context is lost: load the model again once the browser restores it", load
+    assert info.startswith("ContextLost: the WebGL context is lost"), info
+    assert backend == "webgl" and max_texture >= 4096
 
 
 def test_shader_errors_name_the_kernel_and_quote_the_log(gl_page):

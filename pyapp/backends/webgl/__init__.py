@@ -14,8 +14,9 @@ passes `gl`, and `host` for typed arrays over numpy memory).
 
 Load = plan + compile (all programs linked as one batch) + weight upload + one warm-up run on zeros
 (SwiftShader compiles a program at its first draw). Per run: one upload per input, the draws, one
-readPixels per layer of each output (plus of each tensor a numpy step reads: movenet's keypoint
-decoding, blazeface's output reshapes).
+copy and readPixels per output (plus per tensor a numpy step reads: movenet's keypoint decoding,
+blazeface's output reshapes), and isContextLost() after the reads: a lost context is ContextLost,
+at load as in a run.
 """
 
 from __future__ import annotations
@@ -29,15 +30,11 @@ import numpy as np
 from ...errors import PyappError
 from ...graph import PIPELINE, Graph, infer_shapes, optimize
 from ...ops import Info
-from .executor import ShaderError, WebGLExecutor, renderable
+from .executor import LOST_AT_LOAD, ContextLost, ShaderError, WebGLExecutor, renderable
 from .kernels import MAX_TEXTURE
 from .plan import Builder, WebGLPlan, reuse_textures
 
 PASSES = PIPELINE
-
-
-class ContextLost(PyappError):
-    """The WebGL context is lost; runs work again (rebuilt) once the browser restores it."""
 
 
 def input_infos(graph: Graph, shapes: Mapping[str, tuple[int, ...]] | None = None) -> dict[str, Info]:
@@ -60,20 +57,26 @@ class WebGLRunner:
 
     def __init__(self, graph: Graph, gl, host, storage: str | None = None):
         self.graph, self.gl, self.host = optimize(graph, PASSES), gl, host
-        if (size := gl.getParameter(gl.MAX_TEXTURE_SIZE)) < MAX_TEXTURE:
+        if gl.isContextLost() or (size := gl.getParameter(gl.MAX_TEXTURE_SIZE)) is None:  # null: lost meanwhile
+            raise ContextLost(LOST_AT_LOAD)
+        if size < MAX_TEXTURE:
             raise PyappError(f"this WebGL2 has textures of at most {size} texels a side; the webgl backend needs {MAX_TEXTURE}")
         self.storage = storage or (renderable(gl) + ["float32"])[0]  # none: the executor says so
         self.shapes = {name: info.shape for name, info in input_infos(self.graph).items()}
-        self.restores = host.restores(gl)
-        self.executor = self.build()
+        self.built: tuple | None = (host.restores(gl), self.shapes)  # (restores, shapes) the executor is for
+        self.executor = self.build(self.shapes)
 
-    def build(self) -> WebGLExecutor:
+    def build(self, shapes: dict) -> WebGLExecutor:
         """Plan, compile, upload, then one run on zeros: the driver finishes compiling a program at
         its first draw (SwiftShader: its JIT), and that belongs to loading, not to the first result."""
-        executor = WebGLExecutor(self.graph, make_plan(self.graph, self.shapes), self.gl, self.host, self.storage)
-        infos = input_infos(self.graph, self.shapes)
+        executor = WebGLExecutor(self.graph, make_plan(self.graph, shapes), self.gl, self.host, self.storage)
+        infos = input_infos(self.graph, shapes)
         t0 = time.perf_counter()
-        executor.run({name: np.zeros(info.shape, info.dtype) for name, info in infos.items()})
+        try:
+            executor.run({name: np.zeros(info.shape, info.dtype) for name, info in infos.items()})
+        except BaseException:
+            executor.dispose()
+            raise
         executor.warmup_ms = (time.perf_counter() - t0) * 1000
         return executor
 
@@ -95,12 +98,13 @@ class WebGLRunner:
         """Rebuild after a restored context or for new input shapes."""
         if self.gl.isContextLost():
             raise ContextLost("the WebGL context is lost: predict works again once the browser restores it")
-        restores = self.host.restores(self.gl)
-        if restores != self.restores or shapes != self.shapes:
-            if restores == self.restores:  # a restore already took every GL object with the old context
+        want = (self.host.restores(self.gl), shapes)
+        if want != self.built:
+            if self.built is not None and want[0] == self.built[0]:  # else a restore took them with the old context
                 self.executor.dispose()
-            self.restores, self.shapes = restores, shapes
-            self.executor = self.build()
+            self.built, self.shapes = None, shapes  # None: a build that fails is tried again at the next run
+            self.executor = self.build(shapes)
+            self.built = want
 
     def stats(self) -> dict:
         return self.executor.stats()

@@ -1,7 +1,8 @@
 """Runs a WebGLPlan on a WebGL2 context: programs compiled and weights uploaded once at load, then
 per inference a walk over prepared steps with bound methods and uniform locations looked up in
-advance. No getError / getParameter / status query happens per run; reads happen only for outputs
-and for tensors a numpy step needs."""
+advance. No getError / getParameter / status query happens per run, only isContextLost() after each
+read and at the end (a lost context raises ContextLost, never returns what a skipped read left);
+reads happen only for outputs and for tensors a numpy step needs."""
 
 from __future__ import annotations
 
@@ -23,6 +24,14 @@ IMAGE = -1  # the texture id of image inputs
 
 class ShaderError(PyappError):
     """A kernel's shader did not compile or link; the message names it and has the info log."""
+
+
+class ContextLost(PyappError):
+    """The WebGL context is lost; runs work again (rebuilt) once the browser restores it."""
+
+
+LOST_AT_LOAD = "the WebGL context is lost: load the model again once the browser restores it"
+LOST_IN_RUN = "the WebGL context was lost during the run (its results are discarded): predict works again once the browser restores it"
 
 
 class Programs:
@@ -50,6 +59,8 @@ class Programs:
     def check_shader(self, sh, source: str, name: str) -> None:
         gl = self.gl
         if not gl.getShaderParameter(sh, gl.COMPILE_STATUS):
+            if gl.isContextLost():  # every status query answers null then
+                raise ContextLost(LOST_AT_LOAD)
             log = gl.getShaderInfoLog(sh)
             numbered = "\n".join(f"{i + 1:4d}  {line}" for i, line in enumerate(source.splitlines()))
             raise ShaderError(f"kernel {name}: shader does not compile: {log}\n{numbered}")
@@ -70,6 +81,8 @@ class Programs:
             linking.append((prog, fragment, source, name))
         for prog, fragment, source, name in linking:
             if not gl.getProgramParameter(prog, gl.LINK_STATUS):
+                if gl.isContextLost():
+                    raise ContextLost(LOST_AT_LOAD)
                 self.check_shader(fragment, source, name)
                 raise ShaderError(f"kernel {name}: program does not link: {gl.getProgramInfoLog(prog)}")
             gl.useProgram(prog)
@@ -112,21 +125,25 @@ class WebGLExecutor:
             raise PyappError(f"this WebGL2 cannot render to {storage} textures (renders to: {', '.join(renderable(gl)) or 'none'})")
         self.format = {"float32": gl.RGBA32F, "float16": gl.RGBA16F}[storage]
         self.storage = storage
-        self.programs = Programs(gl)
         self.textures: dict[int, Any] = {}
         self.framebuffers: dict[int, Any] = {}
-        t0 = time.perf_counter()
-        for t, size in plan.sizes.items():
-            data = plan.constants.get(t)
-            self.textures[t] = self.make_texture(size, data, gl.RGBA32F if data is not None else self.format)
-        self.upload_ms = (time.perf_counter() - t0) * 1000
-        self.warmup_ms = 0.0
-        self.textures[IMAGE] = self.make_texture((1, 1, 1), None, None)  # image inputs (texImage3D sizes it)
-        self.image_steps: dict[tuple, Callable] = {}
-        self.programs.compile({d.source: d.name for d in plan.draws} | {glsl.FLATTEN: "flatten"})
         self.flat: dict[Ref, tuple[Any, Any, int, int]] = {}  # tensors read back: plain 2D texture, framebuffer, size
         self.copies: dict[Ref, Callable] = {}  # tensor read back -> the draw copying it into its plain texture
-        self.runs = [self.prepare(step) for step in plan.steps]
+        self.image_steps: dict[tuple, Callable] = {}
+        self.programs = Programs(gl)
+        try:
+            t0 = time.perf_counter()
+            for t, size in plan.sizes.items():
+                data = plan.constants.get(t)
+                self.textures[t] = self.make_texture(size, data, gl.RGBA32F if data is not None else self.format)
+            self.upload_ms = (time.perf_counter() - t0) * 1000
+            self.warmup_ms = 0.0
+            self.textures[IMAGE] = self.make_texture((1, 1, 1), None, None)  # image inputs (texImage3D sizes it)
+            self.programs.compile({d.source: d.name for d in plan.draws} | {glsl.FLATTEN: "flatten"})
+            self.runs = [self.prepare(step) for step in plan.steps]
+        except BaseException:
+            self.dispose()  # a load that fails frees what it made so far
+            raise
 
     def make_texture(self, size: tuple[int, int, int], data: np.ndarray | None, internal_format: int | None):
         """A 2D array texture of (width, height, layers); internal_format None: a mutable one, sized
@@ -183,8 +200,9 @@ class WebGLExecutor:
 
             def run(env: dict) -> None:
                 copy(env)
-                data = np.empty((h, w * 4), np.float32)
+                data = np.full((h, w * 4), np.nan, np.float32)  # what a readPixels that did nothing leaves
                 read(0, 0, w, h, RGBA, FLOAT, view(data))
+                self.check_context()  # before a numpy step computes on it
                 env[ref] = unpack(data, shape)
 
             return run
@@ -288,6 +306,7 @@ class WebGLExecutor:
         env = self.env({})
         for step in self.steps(readback, replace={index: draw}):
             step(env)
+        self.check_context()
         return {name: np.asarray(env[ref]) for name, ref in self.graph.outputs.items() if ref in env}
 
     def env(self, feeds: Mapping[str, np.ndarray]) -> dict[Ref, Any]:
@@ -300,7 +319,14 @@ class WebGLExecutor:
         env = self.env(feeds)
         for step in self.steps(readback):
             step(env)
+        self.check_context()
         return {name: np.asarray(env[ref]) for name, ref in self.graph.outputs.items() if ref in env}
+
+    def check_context(self) -> None:
+        """A lost context turns every GL call into a no-op: draws draw nothing, readPixels leaves the
+        array as it was. Asked after each readback and once at the end of a run, never per pass."""
+        if self.gl.isContextLost():
+            raise ContextLost(LOST_IN_RUN)
 
     def dispatch_profile(self, feeds: Mapping[str, np.ndarray]) -> dict[str, float]:
         """One run, its wall time split by step kind. GL calls only queue work, so draw + upload time

@@ -27,9 +27,9 @@ from pyodide.ffi import to_js
 from ..api import GraphModel
 from ..errors import InputError, PyappError
 from ..model import ModelSpec, check_weights_referenced, decode_weights, parse_model_json
-from ..model.shards import shard_records
+from ..model.shards import shard_records, verify_shard
 from . import cache
-from .fetch import DEFAULT_CONCURRENCY, fetch, fetch_all, verify
+from .fetch import DEFAULT_CONCURRENCY, fetch, fetch_all
 from .rpc import event, method
 
 LOADED: dict[str, GraphModel] = {}
@@ -165,7 +165,7 @@ async def read_cached(job: Load, shards: list[Shard]) -> set[str]:
         if (data := stored.get(shard.key)) is None:
             continue
         try:
-            verify(shard.path, data, shard.size, shard.sha256)
+            verify_shard(shard.path, data, shard.size, shard.sha256)
         except PyappError:
             dropped.add(shard.key)
             job.warnings.append(f"cached copy of shard {shard.path} was damaged: fetched again")
@@ -198,7 +198,7 @@ async def fetch_missing(job: Load, shards: list[Shard], concurrency: int) -> tup
         if got.status == 304:  # revalidated: the cached bytes stand
             job.progress(shard, len(shard.data), len(shard.data))
             continue
-        verify(shard.path, got.body, shard.size, shard.sha256)
+        verify_shard(shard.path, got.body, shard.size, shard.sha256)
         shard.data, shard.etag, shard.source = got.body, got.etag, "network"
         if shard.sha256 is None:
             shard.key = f"etag:{shard.url} {got.etag}" if got.etag else f"sha256:{hashlib.sha256(got.body).hexdigest()}"

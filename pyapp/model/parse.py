@@ -11,6 +11,8 @@ node (a Placeholder's `dtype`/`shape`, or the dtype attr an op declares its outp
 from __future__ import annotations
 
 import json
+import re
+import urllib.parse
 
 import numpy as np
 
@@ -141,7 +143,7 @@ def _manifest(manifest: list, source: str) -> tuple[WeightGroup, ...]:
             seen.add(weight.name)
             weights.append(weight)
             offset = None if weight.byte_size is None or offset is None else offset + weight.byte_size
-        groups.append(WeightGroup(tuple(str(p) for p in paths), tuple(weights)))
+        groups.append(WeightGroup(tuple(check_shard_path(p, f"{where}.paths[{i}]") for i, p in enumerate(paths)), tuple(weights)))
     return tuple(groups)
 
 
@@ -164,6 +166,30 @@ def _weight_spec(entry: dict, group: int, offset: int | None, where: str) -> Wei
         raise ModelFormatError(f"{where}: weight {name!r} has unknown dtype {dtype!r} (known: {known})")
     byte_size = None if stored is None else int(np.prod(shape)) * np.dtype(stored).itemsize
     return WeightSpec(name, shape, dtype, quantization, byte_size, group, offset if byte_size is not None else None)
+
+
+_URL_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+
+
+def check_shard_path(path, where: str) -> str:
+    """A shard path must name a file inside model.json's folder (or URL prefix), however it is
+    read: as a file path, or resolved against model.json's URL, percent-encoding decoded."""
+    if not isinstance(path, str) or not path:
+        raise ModelFormatError(f"{where}: a shard path should be a non-empty string, got {path!r}")
+    decoded = path
+    while (unquoted := urllib.parse.unquote(decoded)) != decoded:
+        decoded = unquoted
+    problem = next((why for bad, why in (
+        (any(ord(c) < 32 for c in decoded), "holds a control character (NUL, newline...)"),
+        ("\\" in decoded, "holds a backslash"),
+        (decoded.startswith("/"), "is absolute (or names a host)"),
+        (_URL_SCHEME.match(decoded), "names a URL scheme or drive"),
+        (".." in decoded.split("/"), "climbs out of the model's folder (..)"),
+        (decoded.endswith("/"), "names a folder"),
+    ) if bad), None)
+    if problem:
+        raise ModelFormatError(f"{where}: shard path {path!r} {problem}: shards must lie in the model's own folder")
+    return path
 
 
 def _check_quantization(name: str, dtype: str, quantization: dict, where: str) -> None:

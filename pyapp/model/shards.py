@@ -14,8 +14,8 @@ import hashlib
 import json
 from pathlib import Path
 
-from pyapp.errors import ModelFormatError
-from pyapp.model.load import FileFetcher
+from pyapp.errors import ModelFormatError, WeightsError
+from pyapp.model.fetch import Fetcher, FileFetcher
 from pyapp.model.spec import ModelSpec
 
 HASH_KEY = "pyapp"
@@ -52,17 +52,45 @@ def shard_record(data: bytes) -> dict:
 
 def shard_records(raw: dict) -> dict[str, dict]:
     """model.json's {shard path: {"bytes", "sha256"}} under HASH_KEY; {} when it has none."""
-    records = (raw.get(HASH_KEY) or {}).get("shards") or {}
+    section = raw.get(HASH_KEY) or {}
+    records = (section.get("shards") if isinstance(section, dict) else section) or {}
+    if not isinstance(records, dict):
+        raise ModelFormatError(f"{HASH_KEY}.shards should map shard paths to {{bytes, sha256}}, got {records!r}")
     for path, record in records.items():
-        if not (isinstance(record, dict) and isinstance(record.get("bytes"), int)
-                and isinstance(record.get("sha256"), str) and len(record["sha256"]) == 64):
+        if not (isinstance(record, dict) and _is_size(record.get("bytes")) and _is_sha256(record.get("sha256"))):
             raise ModelFormatError(f"{HASH_KEY}.shards[{path!r}] should be {{bytes: int, sha256: hex}}, got {record!r}")
     return records
 
 
+def _is_size(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _is_sha256(value) -> bool:
+    return isinstance(value, str) and len(value) == 64 and all(c in "0123456789abcdef" for c in value)
+
+
+def verify_shard(path: str, data: bytes, size: int | None, sha256: str | None) -> None:
+    """A shard against what the manifest promises: its length, then (when listed) its sha256."""
+    if size is not None and len(data) != size:
+        problem = "truncated" if len(data) < size else "too long"
+        raise WeightsError(f"shard {path}: {len(data):,} bytes, the manifest says {size:,} ({problem})")
+    if sha256 is not None and (got := hashlib.sha256(data).hexdigest()) != sha256:
+        raise WeightsError(f"shard {path}: sha256 {got[:16]}… is not the manifest's {sha256[:16]}… (corrupt or changed)")
+
+
+def fetch_shards(spec: ModelSpec, fetcher: Fetcher) -> dict[str, bytes]:
+    """Every shard the manifest lists, each verified against its record when model.json has one."""
+    records, shards = shard_records(spec.raw), {}
+    for path in spec.shard_paths():
+        shards[path] = fetcher.fetch(path)
+        if (record := records.get(path)) is not None:
+            verify_shard(path, shards[path], record["bytes"], record["sha256"])
+    return shards
+
+
 def read_shards(spec: ModelSpec, folder: str | Path) -> dict[str, bytes]:
-    fetcher = FileFetcher(folder, spec.source)
-    return {path: fetcher.fetch(path) for path in spec.shard_paths()}
+    return fetch_shards(spec, FileFetcher(folder, spec.source))
 
 
 def group_bytes(spec: ModelSpec, shards: dict[str, bytes]) -> list[bytes]:

@@ -1,5 +1,6 @@
 import hashlib
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -80,6 +81,14 @@ def test_refuses_its_own_folder_and_bad_sources(tmp_path):
     (tmp_path / "m/w.bin").unlink()
     with pytest.raises(WeightsError, match=r"cannot read .*w\.bin"):
         shard_model(source, tmp_path / "out")
+
+
+def test_a_corrupt_source_shard_is_refused(assets_dir, tmp_path):
+    shutil.copytree(assets_dir / "served-models/meet", tmp_path / "m", copy_function=shutil.copyfile)
+    shard = tmp_path / "m/group1-shard1of1.bin"
+    shard.write_bytes(shard.read_bytes()[:-1] + b"?")
+    with pytest.raises(WeightsError, match=r"shard group1-shard1of1\.bin: sha256 .* \(corrupt or changed\)"):
+        shard_model(tmp_path / "m/model.json", tmp_path / "out")
 
 
 def test_malformed_hash_records_are_refused():

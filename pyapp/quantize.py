@@ -18,6 +18,7 @@ import numpy as np
 from pyapp.api import GraphModel
 from pyapp.errors import InputError, PyappError
 from pyapp.model import ModelSpec, WeightGroup, load_model_spec, parse_model_json
+from pyapp.model.limits import check_tensor_size
 from pyapp.model.shards import DEFAULT_SHARD_BYTES, group_bytes, write_model
 from pyapp.progress import progress
 from pyapp.shard import describe_shards, read_model, size_arg
@@ -75,6 +76,7 @@ def random_inputs(spec: ModelSpec) -> dict[str, np.ndarray]:
         if t.shape is None or None in t.shape[1:]:
             raise InputError(f"input {t.name!r} has shape {t.shape}: pass reference inputs with --input")
         shape = tuple(1 if d is None else d for d in t.shape)
+        check_tensor_size(shape, t.dtype, f"input {t.name!r}")
         kind = np.dtype(t.dtype).kind
         feeds[t.name] = rng.integers(0, 256, shape).astype(t.dtype) if kind in "iu" else rng.random(shape).astype(t.dtype)
     return feeds

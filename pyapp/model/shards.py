@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 
-from pyapp.errors import ModelFormatError, WeightsError
+from pyapp.errors import ModelFormatError, PyappError, WeightsError
 from pyapp.model.fetch import Fetcher, FileFetcher
 from pyapp.model.spec import ModelSpec
 
@@ -34,6 +35,9 @@ def parse_size(text: str) -> int:
     if size <= 0:
         raise ValueError(f"a shard size must be positive, got {text!r}")
     return size
+
+
+_SHARD_NAME = re.compile(r"group\d+-shard\d+of\d+\.bin")
 
 
 def shard_name(group: int, index: int, count: int) -> str:
@@ -98,21 +102,47 @@ def group_bytes(spec: ModelSpec, shards: dict[str, bytes]) -> list[bytes]:
     return [b"".join(shards[path] for path in group.paths) for group in spec.groups]
 
 
+def check_out_dir(out_dir: str | Path, force: bool) -> None:
+    """OUT_DIR must be a folder, or not exist yet; a non-empty one only with force (its model.json is replaced)."""
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise PyappError(f"OUT_DIR {out} is a file, not a folder")
+    entries = sorted(p.name for p in out.iterdir()) if out.is_dir() else []
+    if entries and not force:
+        listing = ", ".join(entries[:3]) + (", …" if len(entries) > 3 else "")
+        raise PyappError(f"OUT_DIR {out} is not empty ({listing}): choose an empty folder, or pass --force to write "
+                         "there (replacing its model.json and removing only the shards that model.json lists)")
+
+
 def write_model(raw: dict, groups: list[tuple[list[dict], bytes]], out_dir: str | Path,
                 shard_bytes: int = DEFAULT_SHARD_BYTES) -> Path:
     """model.json (raw, with a new weightsManifest and shard hashes) and its shards, in out_dir.
-    groups: per weight group, its manifest entries and their bytes back to back."""
+    groups: per weight group, its manifest entries and their bytes back to back. Of the files already
+    there, only the shards listed in a model.json pyapp wrote there before are removed."""
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    manifest, records = [], {}
-    for index, (weights, data) in enumerate(groups):
-        shards = split(data, index, shard_bytes)
-        for name, chunk in shards.items():
-            (out / name).write_bytes(chunk)
-            records[name] = shard_record(chunk)
-        manifest.append({"paths": list(shards), "weights": weights})
-    for stale in set(out.glob("group*-shard*of*.bin")) - {out / name for name in records}:
-        stale.unlink()  # left by an earlier cut of this folder
-    model = {**raw, "weightsManifest": manifest, HASH_KEY: {"shards": records}}
-    (out / "model.json").write_text(json.dumps(model))
+    try:
+        stale = _written_shards(out)
+        out.mkdir(parents=True, exist_ok=True)
+        manifest, records = [], {}
+        for index, (weights, data) in enumerate(groups):
+            shards = split(data, index, shard_bytes)
+            for name, chunk in shards.items():
+                (out / name).write_bytes(chunk)
+                records[name] = shard_record(chunk)
+            manifest.append({"paths": list(shards), "weights": weights})
+        for name in stale - set(records):
+            (out / name).unlink(missing_ok=True)
+        model = {**raw, "weightsManifest": manifest, HASH_KEY: {"shards": records}}
+        (out / "model.json").write_text(json.dumps(model))
+    except OSError as e:
+        raise PyappError(f"cannot write the model into {out}: {e.strerror or e}") from None
     return out / "model.json"
+
+
+def _written_shards(out: Path) -> set[str]:
+    """The shards out/model.json lists under HASH_KEY (pyapp wrote them), named as pyapp names them."""
+    try:
+        records = shard_records(json.loads((out / "model.json").read_bytes()))
+    except (OSError, ValueError, AttributeError, ModelFormatError):
+        return set()
+    return {name for name in records if _SHARD_NAME.fullmatch(name) and (out / name).is_file()}

@@ -100,6 +100,16 @@ def test_cli_reports_sizes_and_errors(assets_dir, tmp_path, capsys, meet_case):
     assert 0 < error < 35 and "compare outputs [" in captured.err
 
 
+def test_cli_refuses_an_out_dir_that_is_a_file_or_not_empty(assets_dir, tmp_path, capsys):
+    model = str(assets_dir / "models/meet/model.json")
+    (tmp_path / "taken").write_text("mine")
+    assert main([model, str(tmp_path / "taken"), "--dtype", "float16"]) == 1
+    assert capsys.readouterr().err == f"pyapp quantize: OUT_DIR {tmp_path / 'taken'} is a file, not a folder\n"
+    with pytest.raises(PyappError, match="is not empty \\(taken\\)"):
+        quantize_model(model, tmp_path, "float16")
+    assert quantize_model(model, tmp_path, "float16", force=True).exists() and (tmp_path / "taken").read_text() == "mine"
+
+
 def test_random_reference_inputs_obey_the_size_limit(tmp_path, monkeypatch):
     monkeypatch.setenv(ENV_VAR, "1000")
     source = write_model(tmp_path / "m", graph_model([placeholder("x", (1, 1000)), const("w"), node("y", "Mul", "x", "w")]),

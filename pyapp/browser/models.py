@@ -28,6 +28,7 @@ from ..api import GraphModel
 from ..errors import InputError, PyappError
 from ..model import ModelSpec, check_weights_referenced, decode_weights, parse_model_json
 from ..model.shards import shard_records, verify_shard
+from ..wire import from_wire
 from . import cache
 from .fetch import DEFAULT_CONCURRENCY, fetch, fetch_all
 from .rpc import event, method
@@ -218,12 +219,6 @@ async def load_model(url: str, backend: str = "cpu", concurrency: int = DEFAULT_
     LOADED[model_id] = model
     return {"model": model_id, "backend": model.backend, "inputs": [describe(t) for t in model.inputs],
             "outputs": [describe(t) for t in model.outputs], **report}
-
-
-def from_wire(value: dict) -> np.ndarray:
-    data, dtype = value["data"], np.dtype(value["dtype"])
-    array = np.array(data, dtype) if isinstance(data, list) else np.frombuffer(data, dtype)
-    return array.reshape(value["shape"])
 
 
 def to_wire(array: np.ndarray) -> dict:

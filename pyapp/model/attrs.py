@@ -54,10 +54,10 @@ def dtype_name(value: str | int, where: str) -> str:
 
 
 def parse_shape(shape: dict, where: str) -> tuple[int | None, ...] | None:
-    if shape.get("unknownRank"):
-        return None
-    # proto3 JSON omits zero values, so a dim without "size" has size 0.
     try:
+        if shape.get("unknownRank"):
+            return None
+        # proto3 JSON omits zero values, so a dim without "size" has size 0.
         sizes = tuple(int(dim.get("size", 0)) for dim in shape.get("dim", ()))
     except (ValueError, TypeError, AttributeError):
         raise ModelFormatError(f"{where}: bad tensor shape {shape!r}") from None

@@ -191,6 +191,8 @@ def test_shard_paths_inside_the_model_folder_are_kept_as_written():
          "signature.inputs['x']: shape [-3] has a negative dimension"),
         (lambda m: m.update(signature={"inputs": {"x": {"name": "x", "tensorShape": {"dim": [{"size": "big"}]}}}}),
          "signature.inputs['x']: bad tensor shape"),
+        (lambda m: m.update(signature={"inputs": {"x": {"name": "x", "tensorShape": [4]}}}),
+         "signature.inputs['x']: bad tensor shape [4]"),
     ],
 )
 def test_negative_or_malformed_dims_are_refused(edit, message):

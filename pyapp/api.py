@@ -80,12 +80,24 @@ class GraphModel:
 
     def _runner(self, names: tuple[str, ...]):
         if names not in self._runners:
-            try:
-                graph = self.graph.with_outputs(names)
-            except KeyError as e:
-                raise InputError(f"{self.spec.source}: no tensor named {e.args[0]!r} (outputs: {', '.join(self.output_names)})") from None
-            self._runners[names] = self._backend.compile(graph, **self.options)
+            self._runners[names] = self._backend.compile(self._answering(names), **self.options)
         return self._runners[names]
+
+    def _answering(self, names: tuple[str, ...]) -> Graph:
+        """The graph with these tensors as its outputs, each checked to exist (node and output index)."""
+        if bad := [name for name in names if not isinstance(name, str)]:
+            raise InputError(f"output names must be strings, got {bad[0]!r}")
+        try:
+            graph = self.graph.with_outputs(names)
+        except KeyError as e:
+            raise InputError(f"{self.spec.source}: no tensor named {e.args[0]!r} (outputs: {', '.join(self.output_names)})") from None
+        infos = infer_shapes(graph, {t.name: Info(t.shape, t.dtype) for t in self.inputs})
+        for name, (node, index) in graph.outputs.items():
+            if (node, index) not in infos:
+                count = sum(ref[0] == node for ref in infos)
+                raise InputError(f"{self.spec.source}: no tensor named {name!r}: node {node!r} "
+                                 f"({graph.nodes[node].op}) has {count} output{'s' if count != 1 else ''}")
+        return graph
 
     def _feeds(self, x: Any) -> dict[str, np.ndarray]:
         if not isinstance(x, Mapping):

@@ -236,6 +236,7 @@ def build_served_models(models: Path, out: Path) -> None:
     from .shard import shard_model
 
     for model in MODELS:
+        shutil.rmtree(out / model, ignore_errors=True)  # a redo starts afresh: shard refuses a non-empty folder
         shard_model(models / model / "model.json", out / model, SERVED_SHARD_BYTES)
 
 

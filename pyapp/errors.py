@@ -18,6 +18,10 @@ class UnsupportedOpsError(ModelFormatError):
     """The graph uses ops pyapp has no kernel for; all of them are listed at once."""
 
 
+class TooLargeError(PyappError):
+    """A tensor the model declares or would compute is over the size limit (pyapp.model.limits)."""
+
+
 class InputError(PyappError):
     """predict() got an input of the wrong name, shape or dtype."""
 

@@ -1,5 +1,5 @@
 """`pyapp inspect MODEL.json [--json]`: what a TF.js graph model holds, read from model.json alone
-(weights are not decoded; shard files are only looked at)."""
+(no tensor is decoded, inline Const values included; shard files are only looked at)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from pyapp.model import FileFetcher, TensorSpec, parse_model_json
 
 def inspect_model(source: str | Path) -> dict:
     source, folder = str(source), Path(source).parent
-    spec = parse_model_json(FileFetcher(folder, source).fetch(Path(source).name), source)
+    spec = parse_model_json(FileFetcher(folder, source).fetch(Path(source).name), source, values=False)
     weights = [w for group in spec.groups for w in group.weights]
     ops = Counter(node.op for node in spec.nodes)
     supported = _supported_ops()

@@ -18,9 +18,10 @@ import numpy as np
 from pyapp.api import GraphModel
 from pyapp.errors import InputError, PyappError
 from pyapp.model import ModelSpec, WeightGroup, load_model_spec, parse_model_json
+from pyapp.model.limits import check_tensor_size
 from pyapp.model.shards import DEFAULT_SHARD_BYTES, group_bytes, write_model
 from pyapp.progress import progress
-from pyapp.shard import describe_shards, read_model, size_arg
+from pyapp.shard import FORCE_HELP, describe_shards, read_model, size_arg
 
 DTYPES = ("float16", "uint8", "uint16")
 SEED = 0
@@ -58,10 +59,11 @@ def quantize_group(group: WeightGroup, entries: list[dict], data: bytes, weights
     return out_entries, b"".join(chunks)
 
 
-def quantize_model(source: str | Path, out_dir: str | Path, dtype: str, shard_bytes: int = DEFAULT_SHARD_BYTES) -> Path:
+def quantize_model(source: str | Path, out_dir: str | Path, dtype: str, shard_bytes: int = DEFAULT_SHARD_BYTES,
+                   force: bool = False) -> Path:
     if dtype not in DTYPES:
         raise PyappError(f"cannot quantize to {dtype!r}: choose one of {', '.join(DTYPES)}")
-    spec, shards, weights = read_model(source, out_dir)
+    spec, shards, weights = read_model(source, out_dir, force)
     groups = [quantize_group(group, raw["weights"], data, weights, dtype)
               for group, raw, data in progress(list(zip(spec.groups, spec.raw["weightsManifest"], group_bytes(spec, shards))),
                                                f"quantize {dtype}")]
@@ -75,6 +77,7 @@ def random_inputs(spec: ModelSpec) -> dict[str, np.ndarray]:
         if t.shape is None or None in t.shape[1:]:
             raise InputError(f"input {t.name!r} has shape {t.shape}: pass reference inputs with --input")
         shape = tuple(1 if d is None else d for d in t.shape)
+        check_tensor_size(shape, t.dtype, f"input {t.name!r}")
         kind = np.dtype(t.dtype).kind
         feeds[t.name] = rng.integers(0, 256, shape).astype(t.dtype) if kind in "iu" else rng.random(shape).astype(t.dtype)
     return feeds
@@ -114,12 +117,13 @@ def main(argv: list[str]) -> int:
     parser.add_argument("out_dir", help="folder for the quantized model.json and shards")
     parser.add_argument("--dtype", required=True, choices=DTYPES)
     parser.add_argument("--shard-size", type=size_arg, default=DEFAULT_SHARD_BYTES, help="bytes per shard (default 4MB)")
+    parser.add_argument("--force", action="store_true", help=FORCE_HELP)
     parser.add_argument("--input", action="append", default=[], metavar="NPY",
                         help="a reference input (.npy) for a one-input model; repeatable")
     args = parser.parse_args(argv)
     try:
         source = Path(args.model)
-        result = quantize_model(source, args.out_dir, args.dtype, args.shard_size)
+        result = quantize_model(source, args.out_dir, args.dtype, args.shard_size, args.force)
         original, quantized = (GraphModel.from_spec(*load_model_spec(p)) for p in (source, result))
         inputs = [np.load(f) for f in args.input] or [random_inputs(original.spec)]
         print(report(source, result, output_errors(original, quantized, inputs)))

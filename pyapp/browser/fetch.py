@@ -1,5 +1,5 @@
 """HTTP in the worker: one file (optionally conditional), or many at once with bounded concurrency,
-each streamed so progress is reported as bytes arrive; and shard verification.
+each streamed so progress is reported as bytes arrive (pyapp.model.shards verifies them).
 
 Requests use `cache: "no-store"`: IndexedDB (cache.py) is the cache, and a conditional request
 made by hand then sees the server's 304 itself. A request that gets no bytes for `stall_timeout_s`
@@ -9,7 +9,6 @@ made by hand then sees the server's 304 itself. A request that gets no bytes for
 from __future__ import annotations
 
 import asyncio
-import hashlib
 from dataclasses import dataclass
 from typing import Callable
 
@@ -125,12 +124,3 @@ async def fetch_all(jobs: dict[str, tuple[str, Validators]], on_bytes: Callable[
 
     results = await asyncio.gather(*(one(key, url, validators) for key, (url, validators) in jobs.items()))
     return dict(results), peak
-
-
-def verify(path: str, data: bytes, size: int | None, sha256: str | None) -> None:
-    """A shard against what the manifest promises: its length, then (when listed) its sha256."""
-    if size is not None and len(data) != size:
-        problem = "truncated" if len(data) < size else "too long"
-        raise WeightsError(f"shard {path}: {len(data):,} bytes, the manifest says {size:,} ({problem})")
-    if sha256 is not None and (got := hashlib.sha256(data).hexdigest()) != sha256:
-        raise WeightsError(f"shard {path}: sha256 {got[:16]}… is not the manifest's {sha256[:16]}… (corrupt or changed)")

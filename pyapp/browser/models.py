@@ -31,9 +31,10 @@ from pyodide.ffi import JsException, to_js
 from ..api import GraphModel
 from ..errors import InputError, PyappError, WeightsError
 from ..model import ModelSpec, check_weights_referenced, decode_weights, parse_model_json
-from ..model.shards import shard_records
+from ..model.shards import shard_records, verify_shard
+from ..wire import from_wire
 from . import cache
-from .fetch import DEFAULT_CONCURRENCY, DEFAULT_STALL_TIMEOUT_S, DownloadStalled, Validators, fetch, fetch_all, verify
+from .fetch import DEFAULT_CONCURRENCY, DEFAULT_STALL_TIMEOUT_S, DownloadStalled, Validators, fetch, fetch_all
 from .rpc import event, method
 
 LOADED: dict[str, GraphModel] = {}
@@ -191,7 +192,7 @@ async def read_cached(job: Load, shards: list[Shard]) -> set[str]:
         if (data := stored.get(shard.key)) is None:
             continue
         try:
-            verify(shard.path, data, shard.size, shard.sha256)
+            verify_shard(shard.path, data, shard.size, shard.sha256)
             check_downloaded_hash(shard, data)
         except PyappError:
             dropped.add(shard.key)
@@ -238,7 +239,7 @@ async def fetch_missing(job: Load, shards: list[Shard], concurrency: int,
         if got.status == 304:  # revalidated: the cached bytes stand
             job.progress(shard, len(shard.data), len(shard.data))
             continue
-        verify(shard.path, got.body, shard.size, shard.sha256)
+        verify_shard(shard.path, got.body, shard.size, shard.sha256)
         shard.data, shard.source = got.body, "network"
         shard.validators = Validators(got.etag, got.last_modified)
         if shard.sha256 is None:
@@ -263,12 +264,6 @@ async def load_model(url: str, backend: str = "cpu", concurrency: int = DEFAULT_
     LOADED[model_id] = model
     return {"model": model_id, "backend": model.backend, "inputs": [describe(t) for t in model.inputs],
             "outputs": [describe(t) for t in model.outputs], **report}
-
-
-def from_wire(value: dict) -> np.ndarray:
-    data, dtype = value["data"], np.dtype(value["dtype"])
-    array = np.array(data, dtype) if isinstance(data, list) else np.frombuffer(data, dtype)
-    return array.reshape(value["shape"])
 
 
 def to_wire(array: np.ndarray) -> dict:

@@ -9,7 +9,8 @@ from typing import Callable, Sequence
 import numpy as np
 
 from ..errors import ModelFormatError
-from ..ops import OPS, STRUCTURAL
+from ..model.limits import check_tensor_size
+from ..ops import OPS, STRUCTURAL, Info
 from .fuse import fuse_conv_epilogue
 from .ir import Graph, Node, Ref
 from .plan import topo_order
@@ -42,8 +43,13 @@ def fold_constants(graph: Graph) -> Graph:
     for node in topo_order(graph, roots=list(graph.nodes)):
         if node.op in STRUCTURAL or not node.inputs or not all(ref in consts for ref in node.inputs):
             continue
+        values = [consts[ref] for ref in node.inputs]
         try:
-            out = OPS[node.op].kernel(node.attrs, *(consts[ref] for ref in node.inputs))
+            # sizes first: a tiny constant tiled, padded or broadcast can ask for any amount of memory
+            infos = OPS[node.op].infer(node.attrs, *(Info(v.shape, str(v.dtype), v) for v in values))
+            for i, info in enumerate(infos):
+                check_tensor_size(info.shape, info.dtype, f"node {node.name!r} ({node.op}) output {i}")
+            out = OPS[node.op].kernel(node.attrs, *values)
         except (ValueError, IndexError, TypeError) as e:
             raise ModelFormatError(f"node {node.name!r} ({node.op}) fails on its constant inputs: {e}") from None
         for i, value in enumerate(out if isinstance(out, tuple) else (out,)):

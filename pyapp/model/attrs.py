@@ -3,17 +3,20 @@
   i → int   f → float   b → bool   s → str (bytes when not UTF-8)   type → dtype name
   shape → tuple of dims (-1 → None) or None for unknown rank   list → tuple of any of these
   tensor → np.ndarray, or a TensorSpec when the converter moved its data into the weights manifest
+           (or when decoded with values=False: then no tensor data is decoded, only dtype and shape)
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import math
 from typing import Any
 
 import numpy as np
 
 from pyapp.errors import ModelFormatError
+from pyapp.model.limits import check_tensor_size
 from pyapp.model.spec import TensorSpec
 
 # (enum number, TF name, dtype name): JSON writers use the name, but the number is legal proto3 JSON too.
@@ -50,20 +53,33 @@ def dtype_name(value: str | int, where: str) -> str:
         raise ModelFormatError(f"{where}: unknown dtype {value!r}") from None
 
 
-def parse_shape(shape: dict) -> tuple[int | None, ...] | None:
-    if shape.get("unknownRank"):
-        return None
-    # proto3 JSON omits zero values, so a dim without "size" has size 0.
-    sizes = (int(dim.get("size", 0)) for dim in shape.get("dim", ()))
+def parse_shape(shape: dict, where: str) -> tuple[int | None, ...] | None:
+    try:
+        if shape.get("unknownRank"):
+            return None
+        # proto3 JSON omits zero values, so a dim without "size" has size 0.
+        sizes = tuple(int(dim.get("size", 0)) for dim in shape.get("dim", ()))
+    except (ValueError, TypeError, AttributeError):
+        raise ModelFormatError(f"{where}: bad tensor shape {shape!r}") from None
+    if any(size < -1 for size in sizes):
+        raise ModelFormatError(f"{where}: shape {list(sizes)} has a negative dimension")
     return tuple(None if size == -1 else size for size in sizes)
 
 
-def decode_tensor(tensor: dict, where: str) -> np.ndarray | TensorSpec:
+def tensor_spec(tensor: dict, where: str) -> TensorSpec:
+    """A TensorProto's dtype and (fully known) shape, without its data."""
     dtype = dtype_name(tensor.get("dtype", "DT_INVALID"), where)
-    shape = parse_shape(tensor.get("tensorShape", {}))
+    shape = parse_shape(tensor.get("tensorShape", {}), where)
     if shape is None or None in shape:
         raise ModelFormatError(f"{where}: tensor shape must be fully known, got {shape}")
+    return TensorSpec("", dtype, shape)
+
+
+def decode_tensor(tensor: dict, where: str) -> np.ndarray | TensorSpec:
+    spec = tensor_spec(tensor, where)
+    dtype, shape = spec.dtype, spec.shape
     if "tensorContent" in tensor:
+        check_tensor_size(shape, dtype, where)
         content = base64.b64decode(tensor["tensorContent"], validate=True)
         return np.frombuffer(content, np.dtype(dtype).newbyteorder("<")).astype(dtype).reshape(shape)
     if dtype == "string":
@@ -71,11 +87,13 @@ def decode_tensor(tensor: dict, where: str) -> np.ndarray | TensorSpec:
     else:
         values = next((tensor[key] for key in _TENSOR_VALUE_FIELDS if tensor.get(key)), [])
     if not values:
-        return TensorSpec("", dtype, shape)
+        return spec
+    size = math.prod(shape)
+    if len(values) > size:
+        raise ModelFormatError(f"{where}: tensor of shape {shape} holds {len(values)} values")
+    # before the padding below: one value may stand for a tensor of any size
+    check_tensor_size(shape, dtype, where)
     array = _tensor_values(values, dtype, "halfVal" in tensor)
-    size = int(np.prod(shape))
-    if len(array) > size:
-        raise ModelFormatError(f"{where}: tensor of shape {shape} holds {len(array)} values")
     # TensorFlow's rule: a short value list is padded with its last value.
     return np.concatenate([array, np.repeat(array[-1:], size - len(array))]).reshape(shape)
 
@@ -106,28 +124,29 @@ _SCALAR_KINDS = {
     "f": lambda raw, where: float(raw),
     "b": lambda raw, where: bool(raw),
     "type": dtype_name,
-    "shape": lambda raw, where: parse_shape(raw),
+    "shape": parse_shape,
     "tensor": decode_tensor,
     "func": lambda raw, where: raw,
     "placeholder": lambda raw, where: raw,
 }
 
 
-def decode_attr(value: dict, where: str) -> Any:
-    """One AttrValue. An empty one ({}) is None; an empty list ({"list": {}}) is ()."""
+def decode_attr(value: dict, where: str, values: bool = True) -> Any:
+    """One AttrValue. An empty one ({}) is None; an empty list ({"list": {}}) is ().
+    values=False leaves tensor data undecoded: a tensor becomes a TensorSpec."""
     if not value:
         return None
     kind, raw = next(iter(value.items()))
     try:
         if kind == "list":
             item_kind, items = next(((k, v) for k, v in raw.items() if v), ("i", ()))
-            return tuple(_decoder(item_kind, where)(item, where) for item in items)
-        return _decoder(kind, where)(raw, where)
+            return tuple(_decoder(item_kind, where, values)(item, where) for item in items)
+        return _decoder(kind, where, values)(raw, where)
     except (ValueError, TypeError, AttributeError, binascii.Error) as e:
         raise ModelFormatError(f"{where}: cannot decode {kind} {raw!r}: {e}") from None
 
 
-def _decoder(kind: str, where: str):
+def _decoder(kind: str, where: str, values: bool):
     if kind not in _SCALAR_KINDS:
         raise ModelFormatError(f"{where}: unknown attribute kind {kind!r}")
-    return _SCALAR_KINDS[kind]
+    return _SCALAR_KINDS[kind] if values or kind != "tensor" else tensor_spec

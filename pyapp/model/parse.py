@@ -11,6 +11,9 @@ node (a Placeholder's `dtype`/`shape`, or the dtype attr an op declares its outp
 from __future__ import annotations
 
 import json
+import math
+import re
+import urllib.parse
 
 import numpy as np
 
@@ -24,14 +27,15 @@ _OUTPUT_DTYPE_ATTRS = ("dtype", "T", "DstT", "output_type", "out_type", "Tout")
 _NEVER_OUTPUTS = ("Const", "NoOp")
 
 
-def parse_model_json(data: bytes | str | dict, source: str = "model.json") -> ModelSpec:
+def parse_model_json(data: bytes | str | dict, source: str = "model.json", values: bool = True) -> ModelSpec:
+    """values=False decodes no tensor data (Const values become TensorSpecs): for looking at a model."""
     raw = data if isinstance(data, dict) else _load_json(data, source)
     fmt = raw.get("format")
     if fmt not in (None, "graph-model"):
         raise ModelFormatError(f"{source}: format {fmt!r} is not supported, only TF.js 'graph-model'")
     topology = _field(raw, "modelTopology", dict, source)
     node_list = _field(topology, "node", list, f"{source}: modelTopology")
-    nodes = tuple(_node(entry, f"{source}: modelTopology.node[{i}]") for i, entry in enumerate(node_list))
+    nodes = tuple(_node(entry, f"{source}: modelTopology.node[{i}]", values) for i, entry in enumerate(node_list))
     by_name = _index(nodes, source)
     metadata = raw.get("userDefinedMetadata") or {}
     signature = metadata.get("signature") or raw.get("signature") or {}
@@ -62,7 +66,7 @@ def _load_json(data: bytes | str, source: str) -> dict:
     return raw
 
 
-def _node(entry: dict, where: str) -> NodeDef:
+def _node(entry: dict, where: str, values: bool) -> NodeDef:
     name = _field(entry, "name", str, where)
     where = f"{where} ({name!r})"
     attrs = entry.get("attr") or {}
@@ -70,7 +74,7 @@ def _node(entry: dict, where: str) -> NodeDef:
         name=name,
         op=_field(entry, "op", str, where),
         inputs=tuple(entry.get("input") or ()),
-        attrs={key: decode_attr(value, f"{where} attr {key!r}") for key, value in attrs.items()},
+        attrs={key: decode_attr(value, f"{where} attr {key!r}", values) for key, value in attrs.items()},
         device=entry.get("device", ""),
     )
 
@@ -116,7 +120,7 @@ def _signature_spec(key: str, entry: dict, by_name: dict[str, NodeDef], where: s
         raise ModelFormatError(f"{where}: names {name!r}, which is no node")
     spec = _node_spec(name, by_name[node_name(name)])
     dtype = dtype_name(entry["dtype"], where) if "dtype" in entry else spec.dtype
-    shape = parse_shape(entry["tensorShape"]) if "tensorShape" in entry else spec.shape
+    shape = parse_shape(entry["tensorShape"], where) if "tensorShape" in entry else spec.shape
     return TensorSpec(name, dtype, shape)
 
 
@@ -141,7 +145,7 @@ def _manifest(manifest: list, source: str) -> tuple[WeightGroup, ...]:
             seen.add(weight.name)
             weights.append(weight)
             offset = None if weight.byte_size is None or offset is None else offset + weight.byte_size
-        groups.append(WeightGroup(tuple(str(p) for p in paths), tuple(weights)))
+        groups.append(WeightGroup(tuple(check_shard_path(p, f"{where}.paths[{i}]") for i, p in enumerate(paths)), tuple(weights)))
     return tuple(groups)
 
 
@@ -162,8 +166,32 @@ def _weight_spec(entry: dict, group: int, offset: int | None, where: str) -> Wei
     else:
         known = ", ".join([*STORED_DTYPES, "string"])
         raise ModelFormatError(f"{where}: weight {name!r} has unknown dtype {dtype!r} (known: {known})")
-    byte_size = None if stored is None else int(np.prod(shape)) * np.dtype(stored).itemsize
+    byte_size = None if stored is None else math.prod(shape) * np.dtype(stored).itemsize
     return WeightSpec(name, shape, dtype, quantization, byte_size, group, offset if byte_size is not None else None)
+
+
+_URL_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+
+
+def check_shard_path(path, where: str) -> str:
+    """A shard path must name a file inside model.json's folder (or URL prefix), however it is
+    read: as a file path, or resolved against model.json's URL, percent-encoding decoded."""
+    if not isinstance(path, str) or not path:
+        raise ModelFormatError(f"{where}: a shard path should be a non-empty string, got {path!r}")
+    decoded = path
+    while (unquoted := urllib.parse.unquote(decoded)) != decoded:
+        decoded = unquoted
+    problem = next((why for bad, why in (
+        (any(ord(c) < 32 for c in decoded), "holds a control character (NUL, newline...)"),
+        ("\\" in decoded, "holds a backslash"),
+        (decoded.startswith("/"), "is absolute (or names a host)"),
+        (_URL_SCHEME.match(decoded), "names a URL scheme or drive"),
+        (".." in decoded.split("/"), "climbs out of the model's folder (..)"),
+        (decoded.endswith("/"), "names a folder"),
+    ) if bad), None)
+    if problem:
+        raise ModelFormatError(f"{where}: shard path {path!r} {problem}: shards must lie in the model's own folder")
+    return path
 
 
 def _check_quantization(name: str, dtype: str, quantization: dict, where: str) -> None:

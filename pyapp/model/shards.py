@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 
-from pyapp.errors import ModelFormatError
-from pyapp.model.load import FileFetcher
+from pyapp.errors import ModelFormatError, PyappError, WeightsError
+from pyapp.model.fetch import Fetcher, FileFetcher
 from pyapp.model.spec import ModelSpec
 
 HASH_KEY = "pyapp"
@@ -36,6 +37,9 @@ def parse_size(text: str) -> int:
     return size
 
 
+_SHARD_NAME = re.compile(r"group\d+-shard\d+of\d+\.bin")
+
+
 def shard_name(group: int, index: int, count: int) -> str:
     return f"group{group + 1}-shard{index + 1}of{count}.bin"
 
@@ -52,17 +56,45 @@ def shard_record(data: bytes) -> dict:
 
 def shard_records(raw: dict) -> dict[str, dict]:
     """model.json's {shard path: {"bytes", "sha256"}} under HASH_KEY; {} when it has none."""
-    records = (raw.get(HASH_KEY) or {}).get("shards") or {}
+    section = raw.get(HASH_KEY) or {}
+    records = (section.get("shards") if isinstance(section, dict) else section) or {}
+    if not isinstance(records, dict):
+        raise ModelFormatError(f"{HASH_KEY}.shards should map shard paths to {{bytes, sha256}}, got {records!r}")
     for path, record in records.items():
-        if not (isinstance(record, dict) and isinstance(record.get("bytes"), int)
-                and isinstance(record.get("sha256"), str) and len(record["sha256"]) == 64):
+        if not (isinstance(record, dict) and _is_size(record.get("bytes")) and _is_sha256(record.get("sha256"))):
             raise ModelFormatError(f"{HASH_KEY}.shards[{path!r}] should be {{bytes: int, sha256: hex}}, got {record!r}")
     return records
 
 
+def _is_size(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _is_sha256(value) -> bool:
+    return isinstance(value, str) and len(value) == 64 and all(c in "0123456789abcdef" for c in value)
+
+
+def verify_shard(path: str, data: bytes, size: int | None, sha256: str | None) -> None:
+    """A shard against what the manifest promises: its length, then (when listed) its sha256."""
+    if size is not None and len(data) != size:
+        problem = "truncated" if len(data) < size else "too long"
+        raise WeightsError(f"shard {path}: {len(data):,} bytes, the manifest says {size:,} ({problem})")
+    if sha256 is not None and (got := hashlib.sha256(data).hexdigest()) != sha256:
+        raise WeightsError(f"shard {path}: sha256 {got[:16]}… is not the manifest's {sha256[:16]}… (corrupt or changed)")
+
+
+def fetch_shards(spec: ModelSpec, fetcher: Fetcher) -> dict[str, bytes]:
+    """Every shard the manifest lists, each verified against its record when model.json has one."""
+    records, shards = shard_records(spec.raw), {}
+    for path in spec.shard_paths():
+        shards[path] = fetcher.fetch(path)
+        if (record := records.get(path)) is not None:
+            verify_shard(path, shards[path], record["bytes"], record["sha256"])
+    return shards
+
+
 def read_shards(spec: ModelSpec, folder: str | Path) -> dict[str, bytes]:
-    fetcher = FileFetcher(folder, spec.source)
-    return {path: fetcher.fetch(path) for path in spec.shard_paths()}
+    return fetch_shards(spec, FileFetcher(folder, spec.source))
 
 
 def group_bytes(spec: ModelSpec, shards: dict[str, bytes]) -> list[bytes]:
@@ -70,21 +102,47 @@ def group_bytes(spec: ModelSpec, shards: dict[str, bytes]) -> list[bytes]:
     return [b"".join(shards[path] for path in group.paths) for group in spec.groups]
 
 
+def check_out_dir(out_dir: str | Path, force: bool) -> None:
+    """OUT_DIR must be a folder, or not exist yet; a non-empty one only with force (its model.json is replaced)."""
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise PyappError(f"OUT_DIR {out} is a file, not a folder")
+    entries = sorted(p.name for p in out.iterdir()) if out.is_dir() else []
+    if entries and not force:
+        listing = ", ".join(entries[:3]) + (", …" if len(entries) > 3 else "")
+        raise PyappError(f"OUT_DIR {out} is not empty ({listing}): choose an empty folder, or pass --force to write "
+                         "there (replacing its model.json and removing only the shards that model.json lists)")
+
+
 def write_model(raw: dict, groups: list[tuple[list[dict], bytes]], out_dir: str | Path,
                 shard_bytes: int = DEFAULT_SHARD_BYTES) -> Path:
     """model.json (raw, with a new weightsManifest and shard hashes) and its shards, in out_dir.
-    groups: per weight group, its manifest entries and their bytes back to back."""
+    groups: per weight group, its manifest entries and their bytes back to back. Of the files already
+    there, only the shards listed in a model.json pyapp wrote there before are removed."""
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    manifest, records = [], {}
-    for index, (weights, data) in enumerate(groups):
-        shards = split(data, index, shard_bytes)
-        for name, chunk in shards.items():
-            (out / name).write_bytes(chunk)
-            records[name] = shard_record(chunk)
-        manifest.append({"paths": list(shards), "weights": weights})
-    for stale in set(out.glob("group*-shard*of*.bin")) - {out / name for name in records}:
-        stale.unlink()  # left by an earlier cut of this folder
-    model = {**raw, "weightsManifest": manifest, HASH_KEY: {"shards": records}}
-    (out / "model.json").write_text(json.dumps(model))
+    try:
+        stale = _written_shards(out)
+        out.mkdir(parents=True, exist_ok=True)
+        manifest, records = [], {}
+        for index, (weights, data) in enumerate(groups):
+            shards = split(data, index, shard_bytes)
+            for name, chunk in shards.items():
+                (out / name).write_bytes(chunk)
+                records[name] = shard_record(chunk)
+            manifest.append({"paths": list(shards), "weights": weights})
+        for name in stale - set(records):
+            (out / name).unlink(missing_ok=True)
+        model = {**raw, "weightsManifest": manifest, HASH_KEY: {"shards": records}}
+        (out / "model.json").write_text(json.dumps(model))
+    except OSError as e:
+        raise PyappError(f"cannot write the model into {out}: {e.strerror or e}") from None
     return out / "model.json"
+
+
+def _written_shards(out: Path) -> set[str]:
+    """The shards out/model.json lists under HASH_KEY (pyapp wrote them), named as pyapp names them."""
+    try:
+        records = shard_records(json.loads((out / "model.json").read_bytes()))
+    except (OSError, ValueError, AttributeError, ModelFormatError):
+        return set()
+    return {name for name in records if _SHARD_NAME.fullmatch(name) and (out / name).is_file()}

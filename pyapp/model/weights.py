@@ -9,11 +9,13 @@ and then stored as float32, or rounded half up (Math.round) for int32.
 
 from __future__ import annotations
 
+import math
 from typing import Mapping
 
 import numpy as np
 
 from pyapp.errors import WeightsError
+from pyapp.model.limits import check_tensor_size
 from pyapp.model.spec import ModelSpec, WeightGroup, WeightSpec
 
 STORED_DTYPES = {"float32": "<f4", "int32": "<i4", "bool": "u1", "uint8": "u1", "complex64": "<c8"}
@@ -28,6 +30,9 @@ def decode_weights(spec: ModelSpec, shards: Mapping[str, bytes]) -> dict[str, np
     missing = [path for path in spec.shard_paths() if path not in shards]
     if missing:
         raise WeightsError(f"{spec.source}: weight shard(s) missing: {', '.join(missing)}")
+    for group in spec.groups:
+        for w in group.weights:
+            check_tensor_size(w.shape, w.dtype, f"{spec.source}: weight {w.name!r}")
     weights = {}
     for group in spec.groups:
         data = b"".join(shards[path] for path in group.paths)
@@ -55,7 +60,7 @@ def _layout(group: WeightGroup, data: bytes) -> tuple[list[int], int]:
 def _string_byte_size(weight: WeightSpec, data: bytes, offset: int) -> int:
     """Walks the length prefixes; returns a size past the end of data when the bytes stop early."""
     start = offset
-    for _ in range(int(np.prod(weight.shape))):
+    for _ in range(math.prod(weight.shape)):
         if offset + STRING_LENGTH.itemsize > len(data):
             return offset + STRING_LENGTH.itemsize - start
         offset += STRING_LENGTH.itemsize + int(np.frombuffer(data, STRING_LENGTH, 1, offset)[0])
@@ -63,7 +68,7 @@ def _string_byte_size(weight: WeightSpec, data: bytes, offset: int) -> int:
 
 
 def _decode(weight: WeightSpec, data: bytes, offset: int) -> np.ndarray:
-    count = int(np.prod(weight.shape))
+    count = math.prod(weight.shape)
     quantization = weight.quantization
     if weight.dtype == "string":
         array = _decode_strings(data, offset, count)

@@ -1,3 +1,5 @@
+import re
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -59,6 +61,21 @@ def test_intermediate_outputs(models):
     assert model.predict(x, outputs=names[0]).shape == got[names[0]].shape
     with pytest.raises(InputError, match="no tensor named 'nope'"):
         model.predict(x, outputs=["nope"])
+
+
+@pytest.mark.parametrize(
+    "outputs, message",
+    [
+        (["Identity:5"], "emotion/model.json: no tensor named 'Identity:5': node 'Identity' (Identity) has 1 output"),
+        (["Identity", "input_1:1"], "no tensor named 'input_1:1': node 'input_1' (Placeholder) has 1 output"),
+        (["Identity:x"], "no tensor named 'Identity:x' (outputs: Identity)"),
+        ([":0"], "no tensor named ':0'"),
+        ([3], "output names must be strings, got 3"),
+    ],
+)
+def test_unknown_output_index_or_malformed_name(models, outputs, message):
+    with pytest.raises(InputError, match=re.escape(message)):
+        models["emotion"].predict(np.zeros((1, 64, 64, 1), np.float32), outputs=outputs)
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,12 @@
+import re
+
 import numpy as np
+import pytest
 from specs import node, spec
 
+from pyapp.errors import ModelFormatError, TooLargeError
 from pyapp.graph import PIPELINE, build_graph, fold_constants, optimize, remove_dead, strip_identity
+from pyapp.model.limits import ENV_VAR
 
 I32 = np.int32
 
@@ -56,3 +61,28 @@ def test_pipeline_is_extensible_with_plain_functions():
     seen = []
     g = optimize(build_graph(spec([node("y", "Relu", "x")]), {}), PIPELINE + (lambda g: seen.append(set(g.nodes)) or g,))
     assert seen == [{"x", "y"}] and "y" in g.nodes
+
+
+@pytest.mark.parametrize(
+    "nodes, consts, message",
+    [
+        ([node("t", "Tile", "c", "m")], {"c": np.ones(1, np.float32), "m": np.array([1_000_000], I32)},
+         "node 't' (Tile) output 0: shape [1000000] of float32 needs 4,000,000 bytes"),
+        ([node("t", "AddV2", "c", "m")], {"c": np.ones((1000, 1), np.float32), "m": np.ones((1, 1000), np.float32)},
+         "node 't' (AddV2) output 0: shape [1000, 1000] of float32 needs 4,000,000 bytes"),
+        ([node("t", "Pad", "c", "m")], {"c": np.ones(1, np.float32), "m": np.array([[0, 999_999]], I32)},
+         "node 't' (Pad) output 0: shape [1000000] of float32 needs 4,000,000 bytes"),
+    ],
+)
+def test_folding_refuses_results_over_the_limit_before_computing_them(monkeypatch, nodes, consts, message):
+    monkeypatch.setenv(ENV_VAR, str(2**20))
+    nodes = [node("c", "Const"), node("m", "Const"), *nodes, node("y", "Mul", "x", "t")]
+    with pytest.raises(TooLargeError, match=re.escape(message) + ".*1,048,576-byte limit"):
+        fold_constants(build_graph(spec(nodes), consts))
+
+
+def test_folding_refuses_negative_result_dims():
+    nodes = [node("c", "Const"), node("m", "Const"), node("t", "Pad", "c", "m"), node("y", "Mul", "x", "t")]
+    consts = {"c": np.ones(2, np.float32), "m": np.array([[0, -5]], I32)}
+    with pytest.raises(ModelFormatError, match=re.escape("node 't' (Pad) output 0: shape [-3] has a negative dimension")):
+        fold_constants(build_graph(spec(nodes), consts))

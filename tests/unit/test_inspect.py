@@ -1,9 +1,13 @@
 import json
+import tracemalloc
 
 import pytest
 from modelfiles import MODELS, W_BYTES, graph_model, node, placeholder, write_model
 
+from pyapp.api import load_graph_model
+from pyapp.errors import TooLargeError
 from pyapp.inspect import format_inspect, inspect_model, main
+from pyapp.model.limits import ENV_VAR
 
 
 @pytest.mark.parametrize("name", MODELS)
@@ -55,3 +59,29 @@ def test_main_reports_a_bad_model(tmp_path, capsys):
     (tmp_path / "model.json").write_text("{ nope")
     assert main([str(tmp_path / "model.json")]) == 1
     assert capsys.readouterr().err.startswith(f"pyapp inspect: {tmp_path / 'model.json'}: not valid JSON: Expecting property name")
+
+
+def splat_model(folder) -> str:
+    """A few hundred bytes of model.json whose Const claims 2e9 float32 values (8 GB) given as one."""
+    tensor = {"dtype": "DT_FLOAT", "tensorShape": {"dim": [{"size": "2000000000"}]}, "floatVal": [1.0]}
+    nodes = [placeholder("x", (1,)), node("big", "Const", dtype={"type": "DT_FLOAT"}, value={"tensor": tensor}),
+             node("y", "Mul", "x", "big")]
+    return str(write_model(folder, graph_model(nodes=nodes, weights=[], paths=()), {}))
+
+
+def test_inspect_decodes_no_constant(tmp_path, capsys):
+    path = splat_model(tmp_path)
+    tracemalloc.start()
+    try:
+        assert main([path]) == 0
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert "graph      3 nodes, 3 op types, all supported" in capsys.readouterr().out.splitlines()
+    assert peak < 10 * 2**20
+
+
+def test_loading_that_model_is_refused_by_the_size_limit(tmp_path, monkeypatch):
+    monkeypatch.delenv(ENV_VAR, raising=False)
+    with pytest.raises(TooLargeError, match=r"node\[1\] \('big'\) attr 'value': shape \[2000000000\] of float32 needs 8,000,000,000 bytes"):
+        load_graph_model(splat_model(tmp_path))

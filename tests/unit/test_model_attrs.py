@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 from modelfiles import b64
 
-from pyapp.errors import ModelFormatError
+from pyapp.errors import ModelFormatError, TooLargeError
 from pyapp.model.attrs import decode_attr, decode_tensor, dtype_name, parse_shape
+from pyapp.model.limits import ENV_VAR
 from pyapp.model.spec import TensorSpec
 
 DIMS_2x2 = {"dim": [{"size": "2"}, {"size": "2"}]}
@@ -81,7 +82,7 @@ def test_tensor_whose_data_is_in_the_manifest_is_a_spec():
 
 def test_dtype_name_and_shape_helpers():
     assert dtype_name("DT_DOUBLE", "w") == "float64"
-    assert parse_shape({"dim": [{"size": 4}]}) == (4,)
+    assert parse_shape({"dim": [{"size": 4}]}, "w") == (4,)
 
 
 @pytest.mark.parametrize(
@@ -99,3 +100,31 @@ def test_dtype_name_and_shape_helpers():
 def test_decode_attr_errors(value, message):
     with pytest.raises(ModelFormatError, match=re.escape(message)):
         decode_attr(value, "node 'n' attr 'a'")
+
+
+def splat(size: int) -> dict:
+    """A float32 tensor of `size` values given as one: TensorFlow repeats the last value."""
+    return {"tensor": {"dtype": "DT_FLOAT", "tensorShape": {"dim": [{"size": str(size)}]}, "floatVal": [1.0]}}
+
+
+def test_a_splat_to_a_huge_shape_is_refused_before_it_is_built(monkeypatch):
+    """8 GB from a few bytes of JSON: refused at the default limit (2 GiB), nothing allocated."""
+    monkeypatch.delenv(ENV_VAR, raising=False)
+    with pytest.raises(TooLargeError, match=re.escape("node 'n' attr 'a': shape [2000000000] of float32 needs 8,000,000,000 bytes")):
+        decode_attr(splat(2_000_000_000), "node 'n' attr 'a'")
+
+
+def test_inline_tensors_obey_the_configured_limit(monkeypatch):
+    monkeypatch.setenv(ENV_VAR, "4096")
+    assert decode_attr(splat(1024), "a").shape == (1024,)
+    with pytest.raises(TooLargeError, match="shape \\[1025\\] of float32 needs 4,100 bytes"):
+        decode_attr(splat(1025), "a")
+    content = {"dtype": "DT_FLOAT", "tensorShape": {"dim": [{"size": "2000"}]}, "tensorContent": b64(bytes(8000))}
+    with pytest.raises(TooLargeError, match="needs 8,000 bytes"):
+        decode_attr({"tensor": content}, "a")
+
+
+def test_negative_tensor_dims_are_refused():
+    tensor = {"dtype": "DT_FLOAT", "tensorShape": {"dim": [{"size": "-4"}]}, "floatVal": [1.0]}
+    with pytest.raises(ModelFormatError, match=re.escape("a: shape [-4] has a negative dimension")):
+        decode_attr({"tensor": tensor}, "a")

@@ -146,3 +146,65 @@ def _broken(edit):
 def test_malformed_model_json(text, message):
     with pytest.raises(ModelFormatError, match=re.escape(message)):
         parse_model_json(text, "m.json")
+
+
+@pytest.mark.parametrize(
+    "path, problem",
+    [
+        ("/etc/passwd", "is absolute"),
+        ("//evil.example/w.bin", "is absolute (or names a host)"),
+        ("file:///etc/passwd", "names a URL scheme"),
+        ("http://evil.example/w.bin", "names a URL scheme"),
+        ("data:application/octet-stream;base64,AAAA", "names a URL scheme"),
+        ("C:/models/w.bin", "names a URL scheme or drive"),
+        ("../w.bin", "climbs out of the model's folder"),
+        ("sub/../../w.bin", "climbs out"),
+        ("%2e%2e/w.bin", "climbs out"),
+        ("%2E%2E%2Fw.bin", "climbs out"),
+        ("%252e%252e/w.bin", "climbs out"),
+        ("..\\w.bin", "holds a backslash"),
+        ("a%5c..%5cw.bin", "holds a backslash"),
+        ("w.bin\x00.png", "holds a control character"),
+        ("w%00.bin", "holds a control character"),
+        ("sub/", "names a folder"),
+        ("", "should be a non-empty string, got ''"),
+        (7, "should be a non-empty string, got 7"),
+    ],
+)
+def test_shard_paths_must_stay_in_the_model_folder(path, problem):
+    model = graph_model(paths=("w.bin", path))
+    with pytest.raises(ModelFormatError, match=r"^m\.json: weightsManifest\[0\]\.paths\[1\]: .*" + re.escape(problem)):
+        parse_model_json(model, "m.json")
+
+
+def test_shard_paths_inside_the_model_folder_are_kept_as_written():
+    paths = ("w.bin", "./sub/w.bin", "w%20b.bin", "group1-shard1of2.bin")
+    assert parse_model_json(graph_model(paths=paths)).shard_paths() == list(paths)
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (lambda m: m["modelTopology"]["node"][0]["attr"]["shape"]["shape"]["dim"].append({"size": "-7"}),
+         "node[0] ('x') attr 'shape': shape [1, 2, -7] has a negative dimension"),
+        (lambda m: m.update(signature={"inputs": {"x": {"name": "x", "tensorShape": {"dim": [{"size": "-3"}]}}}}),
+         "signature.inputs['x']: shape [-3] has a negative dimension"),
+        (lambda m: m.update(signature={"inputs": {"x": {"name": "x", "tensorShape": {"dim": [{"size": "big"}]}}}}),
+         "signature.inputs['x']: bad tensor shape"),
+        (lambda m: m.update(signature={"inputs": {"x": {"name": "x", "tensorShape": [4]}}}),
+         "signature.inputs['x']: bad tensor shape [4]"),
+    ],
+)
+def test_negative_or_malformed_dims_are_refused(edit, message):
+    model = graph_model()
+    edit(model)
+    with pytest.raises(ModelFormatError, match=re.escape(message)):
+        parse_model_json(model, "m.json")
+
+
+def test_without_values_no_tensor_is_decoded():
+    """What `pyapp inspect` reads: a Const's value is its dtype and shape, however large it claims to be."""
+    tensor = {"dtype": "DT_FLOAT", "tensorShape": {"dim": [{"size": "2000000000"}]}, "floatVal": [1.0]}
+    nodes = [placeholder("x"), node("w", "Const", dtype={"type": "DT_FLOAT"}, value={"tensor": tensor}), node("y", "Mul", "x", "w")]
+    spec = parse_model_json(graph_model(nodes=nodes, weights=[]), "m.json", values=False)
+    assert spec.nodes[1].attrs["value"] == TensorSpec("", "float32", (2_000_000_000,))

@@ -5,8 +5,9 @@ import numpy as np
 import pytest
 from modelfiles import MODELS, W_BYTES, b64, const, graph_model, node, placeholder, weight
 
-from pyapp.errors import WeightsError
+from pyapp.errors import TooLargeError, WeightsError
 from pyapp.model import check_weights_referenced, decode_weights, parse_model_json
+from pyapp.model.limits import ENV_VAR
 
 
 def decode_one(entry: dict, data: bytes) -> np.ndarray:
@@ -114,3 +115,20 @@ def test_inline_tensor_data_needs_no_weight():
     spec = parse_model_json(graph_model(nodes=[node("k", "Const", value={"tensor": content})], weights=[]))
     check_weights_referenced(spec, decode_weights(spec, {"w.bin": b""}))
     assert spec.nodes[0].attrs["value"].tolist() == [4, 5]
+
+
+@pytest.mark.parametrize("shape, needs", [((2**32, 2**32), "73,786,976,294,838,206,464"), ((2**20, 2**20), "4,398,046,511,104")])
+def test_weight_shapes_over_the_limit_are_refused_before_decoding(monkeypatch, shape, needs):
+    """(2**32, 2**32) wraps to 0 bytes in int64: an empty shard looked right for it."""
+    monkeypatch.delenv(ENV_VAR, raising=False)
+    spec = parse_model_json(graph_model(nodes=[], weights=[weight("w", shape)]), "m.json")
+    with pytest.raises(TooLargeError, match=re.escape(f"m.json: weight 'w': shape {list(shape)} of float32 needs {needs} bytes")):
+        decode_weights(spec, {"w.bin": b""})
+
+
+def test_dequantized_size_counts(monkeypatch):
+    """1,000 uint8 bytes dequantize to 4,000 bytes of float32: the limit applies to what is built."""
+    monkeypatch.setenv(ENV_VAR, "3999")
+    entry = weight("w", (1000,), quantization={"dtype": "uint8", "min": 0.0, "scale": 1.0})
+    with pytest.raises(TooLargeError, match="weight 'w': shape \\[1000\\] of float32 needs 4,000 bytes"):
+        decode_one(entry, bytes(1000))

@@ -5,9 +5,10 @@ import pytest
 from modelfiles import const, graph_model, node, placeholder, weight, write_model
 
 from pyapp.api import load_graph_model
-from pyapp.errors import PyappError
-from pyapp.model import load_model_spec
-from pyapp.quantize import main, quantize_array, quantize_model
+from pyapp.errors import PyappError, TooLargeError
+from pyapp.model import load_model_spec, parse_model_json
+from pyapp.model.limits import ENV_VAR
+from pyapp.quantize import main, quantize_array, quantize_model, random_inputs
 from tools.golden import ensure, golden_dir
 from tools.tfjs_load import tfjs_predict
 
@@ -97,3 +98,21 @@ def test_cli_reports_sizes_and_errors(assets_dir, tmp_path, capsys, meet_case):
     assert "weights    372,228 → 186,284 bytes (50.0%)" in captured.out
     error = float(captured.out.split("segment")[1].split()[0])
     assert 0 < error < 35 and "compare outputs [" in captured.err
+
+
+def test_cli_refuses_an_out_dir_that_is_a_file_or_not_empty(assets_dir, tmp_path, capsys):
+    model = str(assets_dir / "models/meet/model.json")
+    (tmp_path / "taken").write_text("mine")
+    assert main([model, str(tmp_path / "taken"), "--dtype", "float16"]) == 1
+    assert capsys.readouterr().err == f"pyapp quantize: OUT_DIR {tmp_path / 'taken'} is a file, not a folder\n"
+    with pytest.raises(PyappError, match="is not empty \\(taken\\)"):
+        quantize_model(model, tmp_path, "float16")
+    assert quantize_model(model, tmp_path, "float16", force=True).exists() and (tmp_path / "taken").read_text() == "mine"
+
+
+def test_random_reference_inputs_obey_the_size_limit(tmp_path, monkeypatch):
+    monkeypatch.setenv(ENV_VAR, "1000")
+    source = write_model(tmp_path / "m", graph_model([placeholder("x", (1, 1000)), const("w"), node("y", "Mul", "x", "w")]),
+                         {"w.bin": np.array([0.5, -2.0], "<f4").tobytes()})
+    with pytest.raises(TooLargeError, match=r"input 'x': shape \[1, 1000\] of float32 needs 4,000 bytes"):
+        random_inputs(parse_model_json(source.read_bytes()))

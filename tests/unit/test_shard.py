@@ -1,5 +1,6 @@
 import hashlib
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -67,8 +68,35 @@ def test_tfjs_loads_the_recut_model_over_http(assets_dir, selfie_64k):
 
 def test_recutting_a_folder_removes_its_old_shards(assets_dir, tmp_path):
     shard_model(assets_dir / "models/meet/model.json", tmp_path, 100_000)
-    shard_model(assets_dir / "models/meet/model.json", tmp_path, 200_000)
+    shard_model(assets_dir / "models/meet/model.json", tmp_path, 200_000, force=True)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["group1-shard1of2.bin", "group1-shard2of2.bin", "model.json"]
+
+
+def test_a_non_empty_out_dir_needs_force(assets_dir, tmp_path):
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(PyappError, match=r"OUT_DIR .* is not empty \(notes\.txt\): choose an empty folder, or pass --force"):
+        shard_model(assets_dir / "models/meet/model.json", tmp_path)
+    assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
+    shard_model(assets_dir / "models/meet/model.json", tmp_path, force=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["group1-shard1of1.bin", "model.json", "notes.txt"]
+
+
+def test_force_never_removes_shards_it_did_not_list(assets_dir, tmp_path):
+    """Over another model (tfjs-converter's model.json, no pyapp key) only same-named shards are replaced;
+    over a pyapp cut, only the shards its model.json lists go."""
+    other = {"group1-shard1of3.bin": b"a", "group1-shard2of3.bin": b"b", "group1-shard3of3.bin": b"c"}
+    write_model(tmp_path, graph_model(paths=tuple(other)), other)
+    shard_model(assets_dir / "models/meet/model.json", tmp_path, 200_000, force=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["group1-shard1of2.bin", "group1-shard2of2.bin", *other, "model.json"])
+    model = json.loads((tmp_path / "model.json").read_text())
+    model[HASH_KEY]["shards"].update({"../outside.bin": {"bytes": 1, "sha256": "0" * 64},
+                                      "notes.txt": {"bytes": 1, "sha256": "0" * 64}})
+    (tmp_path / "model.json").write_text(json.dumps(model))
+    (tmp_path / "notes.txt").write_text("mine")
+    (tmp_path.parent / "outside.bin").write_bytes(b"x")
+    shard_model(assets_dir / "models/meet/model.json", tmp_path, force=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["group1-shard1of1.bin", *other, "model.json", "notes.txt"])
+    assert (tmp_path.parent / "outside.bin").exists()
 
 
 def test_refuses_its_own_folder_and_bad_sources(tmp_path):
@@ -80,6 +108,14 @@ def test_refuses_its_own_folder_and_bad_sources(tmp_path):
     (tmp_path / "m/w.bin").unlink()
     with pytest.raises(WeightsError, match=r"cannot read .*w\.bin"):
         shard_model(source, tmp_path / "out")
+
+
+def test_a_corrupt_source_shard_is_refused(assets_dir, tmp_path):
+    shutil.copytree(assets_dir / "served-models/meet", tmp_path / "m", copy_function=shutil.copyfile)
+    shard = tmp_path / "m/group1-shard1of1.bin"
+    shard.write_bytes(shard.read_bytes()[:-1] + b"?")
+    with pytest.raises(WeightsError, match=r"shard group1-shard1of1\.bin: sha256 .* \(corrupt or changed\)"):
+        shard_model(tmp_path / "m/model.json", tmp_path / "out")
 
 
 def test_malformed_hash_records_are_refused():
@@ -95,3 +131,15 @@ def test_cli(assets_dir, tmp_path, capsys):
     with pytest.raises(SystemExit):
         main([str(assets_dir / "models/meet/model.json"), str(tmp_path), "--shard-size", "huge"])
     assert "not a size: 'huge'" in capsys.readouterr().err
+
+
+def test_cli_out_dir_that_is_a_file_or_not_empty(assets_dir, tmp_path, capsys):
+    model = str(assets_dir / "models/meet/model.json")
+    (tmp_path / "taken").write_text("mine")
+    assert main([model, str(tmp_path / "taken")]) == 1
+    assert capsys.readouterr().err == f"pyapp shard: OUT_DIR {tmp_path / 'taken'} is a file, not a folder\n"
+    assert main([model, str(tmp_path / "taken" / "sub")]) == 1
+    assert capsys.readouterr().err.startswith(f"pyapp shard: cannot write the model into {tmp_path / 'taken' / 'sub'}: ")
+    assert main([model, str(tmp_path)]) == 1
+    assert "is not empty (taken)" in capsys.readouterr().err
+    assert main([model, str(tmp_path), "--force"]) == 0 and (tmp_path / "taken").read_text() == "mine"

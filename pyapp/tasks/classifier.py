@@ -19,6 +19,7 @@ class Category:
 
 class ImageClassifier(Task):
     kind = "classify"
+    verb = "classify"
     defaults = {"top_k": None}  # None: every class
 
     def __init__(self, model, name, **options):

@@ -20,6 +20,7 @@ def cosine_similarity(a: np.ndarray, b: np.ndarray) -> float:
 
 class FaceEmbedder(Task):
     kind = "embed"
+    verb = "embed"
 
     def embed(self, image) -> np.ndarray:
         """An (H, W, 3|4) face crop -> (D,) float32 of unit length."""

@@ -35,6 +35,7 @@ class Detection:
 
 class FaceDetector(Task):
     kind = "face"
+    verb = "detect"
     defaults = {"score_threshold": 0.5, "iou_threshold": 0.3, "max_results": 10}
 
     def __init__(self, model, name, **options):

@@ -70,6 +70,7 @@ HEADS = {"movenet": movenet_points, "posenet": posenet_points}
 
 class PoseDetector(Task):
     kind = "pose"
+    verb = "detect"
 
     def __init__(self, model, name, **options):
         super().__init__(model, name, **options)

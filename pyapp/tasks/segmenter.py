@@ -22,6 +22,7 @@ class Segmentation:
 
 class ImageSegmenter(Task):
     kind = "segment"
+    verb = "segment"
     defaults = {"threshold": 0.5, "softness": 0.15, "smoothing": 0.0}
 
     def __init__(self, model, name, **options):

@@ -21,6 +21,7 @@ def default_backend(backend: str) -> str:
 
 class Task:
     kind = ""  # a ModelConfig.task
+    verb = ""  # the method that takes an image and gives the result
     defaults: dict[str, Any] = {}  # the task's options and their defaults
 
     def __init__(self, model: GraphModel, name: str, **options: Any):

@@ -21,6 +21,7 @@ class ImageClassifier(Task):
     kind = "classify"
     verb = "classify"
     defaults = {"top_k": None}  # None: every class
+    limits = {"top_k": (1, 10_000)}
 
     def __init__(self, model, name, **options):
         super().__init__(model, name, **options)
@@ -34,7 +35,8 @@ class ImageClassifier(Task):
         outputs, _ = self.run(image)
         t0 = time.perf_counter()
         (scores,) = (np.asarray(v, np.float64).reshape(-1) for v in outputs.values())
-        order = np.argsort(-scores, kind="stable")[: self.options["top_k"]]
+        top_k = self.options["top_k"]
+        order = np.argsort(-scores, kind="stable")[: None if top_k is None else int(top_k)]
         result = [Category(self.config.labels[i], float(scores[i])) for i in order]
         self.decoded(t0)
         return result

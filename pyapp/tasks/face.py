@@ -37,6 +37,7 @@ class FaceDetector(Task):
     kind = "face"
     verb = "detect"
     defaults = {"score_threshold": 0.5, "iou_threshold": 0.3, "max_results": 10}
+    limits = {"score_threshold": (0, 1), "iou_threshold": (0, 0.99), "max_results": (1, 10_000)}
 
     def __init__(self, model, name, **options):
         super().__init__(model, name, **options)
@@ -61,16 +62,16 @@ class FaceDetector(Task):
 
     def detect(self, image, **options) -> list[Detection]:
         """Faces in an (H, W, 3|4) image, best first; options override the task's for this call."""
-        opts = {**self.options, **options}
         if unknown := sorted(set(options) - set(self.defaults)):
             raise InputError(f"detect: unknown option {', '.join(unknown)} (options: {', '.join(self.defaults)})")
+        opts = self.checked({**self.options, **options})
         outputs, transform = self.run(image)
         t0 = time.perf_counter()
         values = list(outputs.values())
         logits = np.concatenate([values[i].reshape(-1) for i in self.scores])
         raw = np.concatenate([values[i].reshape(-1, REGRESSORS) for i in self.regressors])
         boxes, scores, points = self.decode(logits, raw, opts["score_threshold"])
-        boxes, scores, points = weighted_nms(boxes, scores, points, opts["iou_threshold"], opts["max_results"])
+        boxes, scores, points = weighted_nms(boxes, scores, points, opts["iou_threshold"], int(opts["max_results"]))
         corners = transform.to_image(boxes.reshape(-1, 2, 2)).reshape(-1, 4)
         points = transform.to_image(points)
         found = [Detection(tuple(map(float, b)), float(s), tuple((float(x), float(y)) for x, y in p))

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..effects.cpu import Smoother, edge_alpha
+from ..effects.options import MAX_SMOOTHING
 from ..effects.segment import probability
 from .task import Task
 
@@ -24,6 +25,7 @@ class ImageSegmenter(Task):
     kind = "segment"
     verb = "segment"
     defaults = {"threshold": 0.5, "softness": 0.15, "smoothing": 0.0}
+    limits = {"threshold": (0, 1), "softness": (0, 1), "smoothing": (0, MAX_SMOOTHING)}
 
     def __init__(self, model, name, **options):
         super().__init__(model, name, **options)

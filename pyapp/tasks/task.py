@@ -23,6 +23,7 @@ class Task:
     kind = ""  # a ModelConfig.task
     verb = ""  # the method that takes an image and gives the result
     defaults: dict[str, Any] = {}  # the task's options and their defaults
+    limits: dict[str, tuple[float, float]] = {}  # numeric options: (lowest, highest) allowed
 
     def __init__(self, model: GraphModel, name: str, **options: Any):
         """model: a loaded GraphModel; name: its key in CONFIGS; options: the task's options
@@ -32,9 +33,16 @@ class Task:
             raise InputError(f"{type(self).__name__}: unknown option {', '.join(unknown)} (options: {', '.join(known)})")
         self.model, self.name = model, name
         self.config: ModelConfig = config_for(name, self.kind, options)
-        self.options = {**self.defaults, **{k: v for k, v in options.items() if k in self.defaults}}
+        self.options = self.checked({**self.defaults, **{k: v for k, v in options.items() if k in self.defaults}})
         self.timings: dict[str, float] = {}  # ms of the last call: preprocess, model, decode
         self.check_input()
+
+    def checked(self, options: dict[str, Any]) -> dict[str, Any]:
+        for name, (low, high) in self.limits.items():
+            value = options[name]
+            if value is not None and not (isinstance(value, (int, float)) and low <= value <= high):
+                raise InputError(f"{type(self).__name__}: option {name}={value!r} must be a number within [{low}, {high}]")
+        return options
 
     @classmethod
     def load(cls, source: str, backend: str = "auto", model: str | None = None, **options: Any):

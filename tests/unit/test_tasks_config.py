@@ -41,3 +41,11 @@ def test_a_task_checks_options_and_the_models_input(assets_dir):
         ImageSegmenter.load(path, input_size=(128, 128))
     with pytest.raises(InputError, match="not 'face'"):
         FaceDetector.load(path)
+
+
+@pytest.mark.parametrize("options, words", [({"threshold": 1.5}, r"threshold=1.5 must be a number within \[0, 1\]"),
+                                            ({"smoothing": 1.0}, r"smoothing=1.0 must be a number within \[0, 0.95\]"),
+                                            ({"softness": "wide"}, "softness='wide'")])
+def test_option_values_are_checked(assets_dir, options, words):
+    with pytest.raises(InputError, match=words):
+        ImageSegmenter.load(assets_dir / "models" / "selfie" / "model.json", **options)

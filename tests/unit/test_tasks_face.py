@@ -56,6 +56,8 @@ def test_threshold_and_results_options(detector, astronaut):
     assert len(many) == 3 and many[0].score >= many[1].score >= many[2].score
     with pytest.raises(InputError, match="unknown option min_score"):
         detector.detect(astronaut, min_score=0.5)
+    with pytest.raises(InputError, match=r"max_results=0 must be a number within \[1, 10000\]"):
+        detector.detect(astronaut, max_results=0)
 
 
 def test_camera_face(detector, assets_dir):

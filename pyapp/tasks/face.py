@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Mapping
 
 import numpy as np
 
@@ -16,6 +17,7 @@ from ..errors import InputError, ModelFormatError
 from ..effects.segment import sigmoid
 from .anchors import anchor_centres, ssd_layers
 from .nms import weighted_nms
+from .preprocess import Transform
 from .task import Task
 
 KEYPOINTS = ("right_eye", "left_eye", "nose_tip", "mouth", "right_ear", "left_ear")  # the subject's left and right
@@ -67,17 +69,21 @@ class FaceDetector(Task):
         opts = self.checked({**self.options, **options})
         outputs, transform = self.run(image)
         t0 = time.perf_counter()
-        values = list(outputs.values())
+        found = self.faces(outputs, transform, opts)
+        self.decoded(t0)
+        return found
+
+    def faces(self, outputs: Mapping[str, np.ndarray], transform: Transform, opts: dict) -> list[Detection]:
+        """The model's outputs (by name) -> the faces, in the pixels of the image `transform` maps to."""
+        values = [np.asarray(outputs[t.name], np.float32) for t in self.model.outputs]
         logits = np.concatenate([values[i].reshape(-1) for i in self.scores])
         raw = np.concatenate([values[i].reshape(-1, REGRESSORS) for i in self.regressors])
         boxes, scores, points = self.decode(logits, raw, opts["score_threshold"])
         boxes, scores, points = weighted_nms(boxes, scores, points, opts["iou_threshold"], int(opts["max_results"]))
         corners = transform.to_image(boxes.reshape(-1, 2, 2)).reshape(-1, 4)
         points = transform.to_image(points)
-        found = [Detection(tuple(map(float, b)), float(s), tuple((float(x), float(y)) for x, y in p))
-                 for b, s, p in zip(corners, scores, points)]
-        self.decoded(t0)
-        return found
+        return [Detection(tuple(map(float, b)), float(s), tuple((float(x), float(y)) for x, y in p))
+                for b, s, p in zip(corners, scores, points)]
 
     def decode(self, logits: np.ndarray, raw: np.ndarray, score_threshold: float):
         """Anchors scoring at least the threshold -> boxes (x0, y0, x1, y1), scores, keypoints (K, 2),

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Mapping
 
 import numpy as np
 
 from ..effects.segment import sigmoid
 from ..errors import ModelFormatError
+from .preprocess import Transform
 from .task import Task
 
 KEYPOINTS = ("nose", "left_eye", "right_eye", "left_ear", "right_ear", "left_shoulder", "right_shoulder",
@@ -83,8 +85,13 @@ class PoseDetector(Task):
     def detect(self, image) -> Pose:
         outputs, transform = self.run(image)
         t0 = time.perf_counter()
-        points, scores = HEADS[self.config.head](list(outputs.values()), self.config.preprocess.size)
-        xy = transform.to_image(points)
-        pose = Pose(tuple(Keypoint(n, float(x), float(y), float(s)) for n, (x, y), s in zip(KEYPOINTS, xy, scores)))
+        pose = self.pose(outputs, transform)
         self.decoded(t0)
         return pose
+
+    def pose(self, outputs: Mapping[str, np.ndarray], transform: Transform) -> Pose:
+        """The model's outputs (by name) -> the pose, in the pixels of the image `transform` maps to."""
+        values = [np.asarray(outputs[t.name], np.float32) for t in self.model.outputs]
+        points, scores = HEADS[self.config.head](values, self.config.preprocess.size)
+        xy = transform.to_image(points)
+        return Pose(tuple(Keypoint(n, float(x), float(y), float(s)) for n, (x, y), s in zip(KEYPOINTS, xy, scores)))

@@ -9,6 +9,8 @@ from PIL import Image
 
 from pyapp.errors import InputError
 from pyapp.tasks import FaceDetector
+from pyapp.tasks.preprocess import Transform
+from tools.golden import ensure, golden_dir
 
 FACE = np.array([175, 75, 275, 180])
 TOLERANCE = 12  # px
@@ -58,6 +60,18 @@ def test_threshold_and_results_options(detector, astronaut):
         detector.detect(astronaut, min_score=0.5)
     with pytest.raises(InputError, match=r"max_results=0 must be a number within \[1, 10000\]"):
         detector.detect(astronaut, max_results=0)
+
+
+def test_decoding_tfjs_outputs_finds_the_same_face(detector, astronaut, assets_dir):
+    """TF.js 4.22's outputs for the golden input (the astronaut resized to 256x256 by Pillow) decoded:
+    the same face as pyapp's own run of the model on its own preprocessing."""
+    entry = ensure(assets_dir)["models"]["blazeface"]
+    outputs = {name: np.load(golden_dir(assets_dir) / path)
+               for name, path in zip(entry["outputs"], entry["cases"]["astronaut"]["outputs"])}
+    (tfjs,) = detector.faces(outputs, Transform((0.5, 0.5), (0.0, 0.0), (512, 512)), detector.options)
+    (ours,) = detector.detect(astronaut)
+    assert np.abs(np.array(tfjs.box) - FACE).max() <= TOLERANCE, tfjs.box
+    assert np.abs(np.array(tfjs.box) - ours.box).max() <= 3 and np.abs(np.subtract(tfjs.keypoints, ours.keypoints)).max() <= 3
 
 
 def test_camera_face(detector, assets_dir):

@@ -7,6 +7,8 @@ from PIL import Image
 
 from pyapp.tasks import PoseDetector
 from pyapp.tasks.pose import KEYPOINTS
+from pyapp.tasks.preprocess import Transform
+from tools.golden import ensure, golden_dir
 
 REGIONS = {  # x0, y0, x1, y1
     "nose": (205, 110, 240, 140),
@@ -56,3 +58,17 @@ def test_letterbox_is_undone(detectors, astronaut):
     x0, y0, x1, y1 = REGIONS["nose"]
     assert x0 <= pose["nose"].x <= x1 and y0 + 200 <= pose["nose"].y <= y1 + 200
     assert pose.as_dict()["keypoints"][0]["name"] == "nose"
+
+
+@pytest.mark.parametrize("model", ["movenet-lightning", "posenet"])
+def test_decoding_tfjs_outputs_gives_the_same_pose(detectors, poses, assets_dir, model):
+    """TF.js 4.22's outputs for the golden input (the astronaut resized by Pillow to the model's
+    square input) decoded: the head and shoulders within 6 px of pyapp's own run."""
+    entry = ensure(assets_dir)["models"][model]
+    outputs = {name: np.load(golden_dir(assets_dir) / path)
+               for name, path in zip(entry["outputs"], entry["cases"]["astronaut"]["outputs"])}
+    size = entry["input"][0]["shape"][1]
+    tfjs = detectors[model].pose(outputs, Transform((size / 512, size / 512), (0.0, 0.0), (512, 512)))
+    for name in MAIN:
+        a, b = tfjs[name], poses[model][name]
+        assert np.hypot(a.x - b.x, a.y - b.y) < 6, (a, b)

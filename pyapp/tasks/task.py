@@ -38,9 +38,12 @@ class Task:
         self.check_input()
 
     def checked(self, options: dict[str, Any]) -> dict[str, Any]:
+        """options, once each numeric one is within its limits (None only where that is the default)."""
         for name, (low, high) in self.limits.items():
             value = options[name]
-            if value is not None and not (isinstance(value, (int, float)) and low <= value <= high):
+            if value is None and self.defaults[name] is None:
+                continue
+            if isinstance(value, bool) or not (isinstance(value, (int, float)) and low <= value <= high):
                 raise InputError(f"{type(self).__name__}: option {name}={value!r} must be a number within [{low}, {high}]")
         return options
 

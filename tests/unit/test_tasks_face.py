@@ -60,6 +60,8 @@ def test_threshold_and_results_options(detector, astronaut):
         detector.detect(astronaut, min_score=0.5)
     with pytest.raises(InputError, match=r"max_results=0 must be a number within \[1, 10000\]"):
         detector.detect(astronaut, max_results=0)
+    with pytest.raises(InputError, match="score_threshold=None"):
+        detector.detect(astronaut, score_threshold=None)
 
 
 def test_decoding_tfjs_outputs_finds_the_same_face(detector, astronaut, assets_dir):

@@ -1,9 +1,11 @@
 // Demo page glue: camera, controls, the frame pump and the display. Segmentation and compositing
-// happen in Python in the worker (pyapp/browser/demo.py); this file only moves frames and shows them.
+// happen in Python in the worker (pyapp/browser/demo.py); this file only moves frames and shows them,
+// and in faces mode draws the faces the worker found over the frame.
 import { WorkerClient } from "./protocol.js";
 
 const $ = (id) => document.getElementById(id);
 const BACKGROUNDS = ["sunset", "ocean", "studio", "bokeh"];
+const FACE_COLOUR = "#39ff88";
 const OPTION_INPUTS = { model: "value", backend: "value", resolution: "value", blur: "number", colour: "value",
   opacity: "number", threshold: "number", softness: "number", smoothing: "number", flip: "checked" };
 
@@ -32,11 +34,54 @@ function options() {
 function showEffectControls() {
   const effect = options().effect;
   for (const el of document.querySelectorAll("[data-effect]")) el.hidden = el.dataset.effect !== effect;
+  for (const el of document.querySelectorAll("[data-mode]")) el.hidden = el.dataset.mode !== mode();
+  if (mode() !== "faces") clearMarks();
+}
+
+const mode = () => $("mode").value;
+
+function clearMarks() {
+  const canvas = $("marks");
+  canvas.getContext("2d").clearRect(0, 0, canvas.width, canvas.height);
+}
+
+// Faces mode: each face's box, its six keypoints and its score, in the shown frame's pixels.
+function drawFaces(result) {
+  const canvas = $("marks");
+  if (canvas.width !== result.width || canvas.height !== result.height) {
+    canvas.width = result.width;
+    canvas.height = result.height;
+  }
+  const ctx = canvas.getContext("2d");
+  ctx.clearRect(0, 0, canvas.width, canvas.height);
+  const shown = canvas.getBoundingClientRect();  // frame pixels per screen pixel, the frame fitted in
+  const px = Math.max(canvas.width / shown.width, canvas.height / shown.height) || 1;
+  const line = 3 * px;
+  ctx.lineWidth = line;
+  ctx.strokeStyle = ctx.fillStyle = FACE_COLOUR;
+  ctx.font = `600 ${15 * px}px system-ui, sans-serif`;
+  for (const face of result.faces) {
+    const [x0, y0, x1, y1] = face.box;
+    ctx.strokeRect(x0, y0, x1 - x0, y1 - y0);
+    for (const k of face.keypoints) {
+      ctx.beginPath();
+      ctx.arc(k.x, k.y, 1.5 * line, 0, 2 * Math.PI);
+      ctx.fill();
+    }
+    ctx.fillText(face.score.toFixed(2), x0, Math.max(y0 - 2 * line, 15 * px));
+  }
+  setText("faces-found", String(result.faces.length));
+  setText("decode-ms", `${result.timings.decode.toFixed(2)} ms`);
+  setText("backend-active", result.backend);
+  window.demo.faces = result;
+  window.demo.facesDrawn++;
 }
 
 function showStats(stats) {
-  setText("backend-active", stats.backend);
-  setText("reason", [`Backend: ${stats.backend} — ${stats.reason}`, ...stats.warnings].join(" · "));
+  const faces = mode() === "faces" && window.demo.faces;  // the face detector's backend, not segmentation's
+  const [backend, reason] = faces ? [faces.backend, faces.reason] : [stats.backend, stats.reason];
+  setText("backend-active", backend);
+  setText("reason", [`Backend: ${backend} — ${reason}`, ...stats.warnings].join(" · "));
   if (stats.inference_ms != null) setText("inference-ms", `${stats.inference_ms.toFixed(0)} ms`);
   window.demo.stats = stats;
 }
@@ -96,7 +141,9 @@ async function send(frame) {
   let rest = 0;
   try {
     const f = await frame;
-    const result = await state.client.call("demo_frame", { frame: f }, [f]);
+    const faces = mode() === "faces";
+    const result = await state.client.call(faces ? "demo_faces" : "demo_frame", { frame: f }, [f]);
+    if (faces && mode() === "faces") drawFaces(result);
     state.segFrames.push(performance.now());
     window.demo.lastFrame = result;
     rest = result.ms * REST;
@@ -196,6 +243,13 @@ async function segmentImage(file) {
   stopSource();
   const bitmap = await createImageBitmap(file);
   state.image = file;
+  if (mode() === "faces") {
+    say("Finding faces…");
+    drawFaces(await state.client.call("demo_faces", { frame: bitmap }, [bitmap]));
+    $("overlay").hidden = true;
+    say("");
+    return;
+  }
   say("Segmenting…");
   const result = await state.client.call("demo_image", { image: bitmap }, [bitmap]);
   for (const url of state.downloads) URL.revokeObjectURL(url);
@@ -269,6 +323,7 @@ function onEvent(msg) {
     say(`Downloading the model… ${(msg.done / 1e6).toFixed(1)} of ${(msg.total / 1e6).toFixed(1)} MB`, msg.total ? msg.done / msg.total : undefined);
   } else if (msg.type === "demo-progress") {
     say(`Model ${msg.model}: ${msg.stage}…`, msg.total ? msg.done / msg.total : undefined);
+    if (msg.model === "blazeface" && msg.done === msg.total) say("");  // faces mode: loaded by a frame, no call to clear it
   } else if (msg.type === "stage") {
     if (msg.state === "start") say(`Starting Python: ${msg.stage}…`);
   } else if (msg.type === "error") {
@@ -303,7 +358,7 @@ async function start() {
   const config = await (await fetch("/api/config")).json();
   const worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
   state.client = new WorkerClient(worker, onEvent);
-  window.demo = { config, state: "loading", frames: 0, call: (m, p) => state.client.call(m, p) };
+  window.demo = { config, state: "loading", frames: 0, facesDrawn: 0, call: (m, p) => state.client.call(m, p) };
   firstBackground = backgroundPicker();
   showEffectControls();
   $("controls").addEventListener("input", (ev) => { if (ev.target.type !== "file") applyOptions(); });

@@ -8,6 +8,8 @@ hold only one kind of context.
   CPU backend: bitmap -> 2D canvas -> numpy -> model -> numpy composite -> putImageData.
   WebGL backend: the model runs on the compositor's WebGL2 context; frame and mask are textures and
   the effect is drawn on the GPU (pyapp.effects.gl).
+Faces mode: FaceDetector (pyapp.tasks, blazeface) on each frame; the frame goes back as above and
+the faces, in its pixels, as the call's answer: the page draws them.
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ from collections import deque
 
 import js
 import numpy as np
-from pyodide.ffi import to_js
 
 from ..backends import cpu, webgl
 from ..effects import Options, SEGMENTERS, probability
@@ -29,41 +30,16 @@ from ..effects.options import RESOLUTIONS
 from ..effects.segment import resize
 from ..errors import PyappError
 from . import models
+from .canvas import blank, canvas_2d, image_data, js_object, pixels, size_of
 from .fetch import DEFAULT_CONCURRENCY
 from .gl import Host, WebGLUnavailable, context_info, create_context
 from .rpc import event, method, post
+from .tasks_methods import load_task
 
 SOFTWARE_RENDERERS = re.compile(r"swiftshader|llvmpipe|softpipe|software", re.I)
 PROBE_RUNS = 3  # timed frames per backend, after one warm-up
 # Medians with numpy: the statistics module would add its decimal and fractions imports to every
 # worker's boot (worker.py imports this module).
-
-
-def js_object(d: dict):
-    return to_js(d, dict_converter=js.Object.fromEntries)
-
-
-def canvas_2d(w: int, h: int):
-    canvas = js.OffscreenCanvas.new(w, h)
-    return canvas, canvas.getContext("2d", js_object({"willReadFrequently": True}))
-
-
-def pixels(ctx, w: int, h: int) -> np.ndarray:
-    return np.frombuffer(ctx.getImageData(0, 0, w, h).data.to_bytes(), np.uint8).reshape(h, w, 4)
-
-
-def blank(h: int, w: int):
-    """A black h x w ImageBitmap: warms up and probes a model the way frames run it."""
-    canvas, _ = canvas_2d(w, h)
-    return canvas.transferToImageBitmap()
-
-
-def image_data(rgba: np.ndarray):
-    import pyodide_js
-
-    h, w = rgba.shape[:2]
-    view = js.Uint8ClampedArray.new(pyodide_js._module.HEAPU8.buffer, rgba.ctypes.data, rgba.size)
-    return js.ImageData.new(view.slice(), w, h)
 
 
 def gpu_done(gl) -> None:
@@ -92,6 +68,7 @@ class Demo:
         self.background_pixels: dict[tuple[int, int], np.ndarray] = {}
         self.inference_ms: deque[float] = deque(maxlen=30)
         self.frames = 0
+        self.detectors: dict[str, tuple[object, dict]] = {}  # backend asked for -> (FaceDetector, how it loaded)
 
     # -- WebGL2 -----------------------------------------------------------------------------------
     def webgl(self) -> str | None:
@@ -252,6 +229,17 @@ class Demo:
         ctx.putImageData(image_data(composite(pixels(ctx, w, h), smoothed, options, self.background_at(h, w))), 0, 0)
         return canvas, prob
 
+    async def face_detector(self):
+        """(FaceDetector, {backend, reason}) for the options' backend, loaded on first use."""
+        backend = self.options.backend
+        if backend not in self.detectors:
+            if "blazeface" not in self.models:
+                raise PyappError(f"faces mode needs the blazeface model, not served here (served: {', '.join(sorted(self.models))})")
+            event("demo-progress", model="blazeface", stage=f"load ({backend})", done=0, total=1)
+            self.detectors[backend] = await load_task("face", self.models["blazeface"], backend)
+            event("demo-progress", model="blazeface", stage=f"load ({backend})", done=1, total=1)
+        return self.detectors[backend]
+
     def stats(self) -> dict:
         gl = {"compositor": self.compositor.stats() if self.compositor else None,
               "models": {f"{m}/{b}": r.stats() for (m, b), r in self.runners.items() if b == "webgl"}}
@@ -301,7 +289,7 @@ def set_background(image) -> None:
 
 async def scaled(frame, scale: float):
     """A camera VideoFrame (or an ImageBitmap) -> an ImageBitmap `scale` times its size; closes it."""
-    w, h = (frame.displayWidth, frame.displayHeight) if hasattr(frame, "displayWidth") else (frame.width, frame.height)
+    w, h = size_of(frame)
     size = {"resizeWidth": max(1, round(w * scale)), "resizeHeight": max(1, round(h * scale)), "resizeQuality": "medium"}
     try:
         return await js.createImageBitmap(frame, js_object(size))
@@ -325,6 +313,34 @@ async def frame(frame) -> dict:
     ms = (time.perf_counter() - t0) * 1000
     post({"kind": "event", "type": "demo-frame", "bitmap": out, "ms": ms}, transfer=[out])
     return {"ms": ms, "inference_ms": d.inference_ms[-1]}
+
+
+@method("demo_faces")
+async def faces(frame) -> dict:
+    """Faces mode: one frame (VideoFrame or ImageBitmap, transferred) at the options' resolution,
+    mirrored when flip is on, goes back in a "demo-frame" event; the answer holds the faces found
+    in it (boxes and keypoints in its pixels), the detector's timings and backend."""
+    d = demo()
+    detector, loaded = await d.face_detector()
+    t0 = time.perf_counter()
+    bitmap = await scaled(frame, RESOLUTIONS[d.options.resolution])
+    w, h = bitmap.width, bitmap.height
+    canvas, ctx = d.frame_canvas, d.frame_ctx
+    if (canvas.width, canvas.height) != (w, h):
+        canvas.width, canvas.height = w, h
+    if d.options.flip:
+        ctx.setTransform(-1, 0, 0, 1, w, 0)
+    ctx.drawImage(bitmap, 0, 0)
+    ctx.setTransform(1, 0, 0, 1, 0, 0)
+    bitmap.close()
+    found = detector.detect(pixels(ctx, w, h))
+    d.inference_ms.append(sum(detector.timings.values()))
+    out = canvas.transferToImageBitmap()
+    d.frames += 1
+    ms = (time.perf_counter() - t0) * 1000
+    post({"kind": "event", "type": "demo-frame", "bitmap": out, "ms": ms}, transfer=[out])
+    return {"faces": [f.as_dict() for f in found], "width": w, "height": h, "ms": ms, "timings": detector.timings,
+            "backend": loaded["backend"], "reason": loaded["reason"]}
 
 
 @method("demo_image")

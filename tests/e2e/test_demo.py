@@ -113,6 +113,42 @@ def test_camera_mask_matches_the_cpu_reference(demo, camera_file, assets_dir, ba
     assert iou(shown[..., 0] > 127, want) >= 0.9
 
 
+MARKS = """() => document.getElementById("marks").toDataURL("image/png")"""
+FACE_COLOUR = (0x39, 0xFF, 0x88)
+FACE = np.array([175, 75, 275, 180])  # the astronaut's face in astronaut.png, checked by eye (tests/unit/test_tasks_face.py)
+
+
+def faces_after(page, flip):
+    """Two new faces-mode results made with flip set; the last one."""
+    set_controls(page, flip=flip, resolution="full")
+    drawn = page.evaluate("window.demo.facesDrawn")
+    page.wait_for_function("(n) => window.demo.facesDrawn >= n + 2", arg=drawn, timeout=60_000)
+    return page.evaluate("window.demo.faces")
+
+
+def test_faces_mode_finds_and_draws_the_astronauts_face(demo):
+    demo.select_option("#mode", "faces")
+    try:
+        demo.wait_for_function("window.demo.facesDrawn > 0", timeout=180_000)  # the detector loads on the first frame
+        # the camera shows astronaut.png scaled to 480 rows, centred: 80 px of black each side
+        want = FACE * 480 / 512 + [80, 0, 80, 0]
+        result = faces_after(demo, flip=False)
+        assert (result["width"], result["height"]) == (640, 480)
+        (face,) = result["faces"]
+        assert np.abs(np.array(face["box"]) - want).max() <= 15, face["box"]
+        assert set(result["timings"]) == {"preprocess", "model", "decode"}
+        marks = np.asarray(Image.open(io.BytesIO(base64.b64decode(demo.evaluate(MARKS).split(",", 1)[1]))).convert("RGBA"))
+        x0, y0, x1, y1 = np.round(face["box"]).astype(int)
+        edge = marks[y0, x0 + 10:x1 - 10]  # the box's top side, drawn in the face colour
+        assert (np.abs(edge[:, :3].astype(int) - FACE_COLOUR).max(axis=1) < 40).mean() > 0.9
+        assert (marks[:60, :60, 3] == 0).all() and (marks[-60:, -60:, 3] == 0).all()  # nothing far from the face
+        assert demo.text_content("#faces-found") == "1" and demo.text_content("#decode-ms").endswith("ms")
+        (mirrored,) = faces_after(demo, flip=True)["faces"]  # the frame is mirrored, and the face with it
+        assert np.abs(np.array(mirrored["box"]) - [640 - want[2], want[1], 640 - want[0], want[3]]).max() <= 15, mirrored["box"]
+    finally:
+        demo.select_option("#mode", "segment")
+
+
 RAF_RATE = """async (ms) => { const r0 = window.rafCount, t0 = performance.now();
   await new Promise((done) => setTimeout(done, ms));
   return (window.rafCount - r0) / ((performance.now() - t0) / 1000); }"""

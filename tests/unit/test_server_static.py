@@ -3,6 +3,7 @@
 import gzip
 import os
 import tracemalloc
+from concurrent.futures import ThreadPoolExecutor
 
 import anyio
 import pytest
@@ -43,8 +44,15 @@ def asgi_get(app, path):
     scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
              "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"",
              "root_path": "", "headers": [], "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80)}
-    anyio.run(app, scope, receive, send)
+    run_async(app, scope, receive, send)
     return statuses[0], sizes
+
+
+def run_async(function, *args):
+    """anyio.run in a thread of its own: the e2e tests' sync Playwright keeps an event loop running in
+    the main thread for the whole session, and anyio.run refuses to start inside one."""
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(anyio.run, function, *args).result()
 
 
 def write_sparse(path, size):
@@ -382,6 +390,6 @@ def test_gzip_cache_is_bounded_by_bytes(tmp_path):
         path = tmp_path / f"{index}.js"
         texts.append(os.urandom(3000).hex().encode())  # compresses to about 3.3 kB
         path.write_bytes(texts[-1])
-        body = anyio.run(cache.body, DiskFile(path, path.stat()))
+        body = run_async(cache.body, DiskFile(path, path.stat()))
         assert gzip.decompress(body) == texts[-1]
         assert 0 < cache.held_bytes <= 10_000

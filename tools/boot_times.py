@@ -10,11 +10,13 @@ networks alternate their order between runs; the table gives medians and the JSO
 
     .venv/bin/python -m tools.boot_times [--runs 3] [--engines pyapp-cpu tfjs-wasm ...]
         [--profiles incognito persistent] [--networks local 20mbit] [--model selfie]
-        [--variant NAME:QUERY ...] [--url URL] [--json PATH]
+        [--variant NAME:QUERY ...] [--server NAME=URL ...] [--url URL] [--json PATH]
 
 `--variant originals:pyodide=/pyodide/v0.27.7/&wheel=/wheels/pyapp-0.1.0-py3-none-any.whl` also runs
 pyapp with the page's runtime and wheel overridden (the bench page reads `pyodide`, `wheel` from its
 query, as the index page does): the uncompiled originals next to the compiled build, in one run.
+`--server before=http://127.0.0.1:PORT` also runs the pyapp engines against another running server
+(e.g. an older checkout's `pyapp serve`), interleaved with the others.
 """
 
 from __future__ import annotations
@@ -141,21 +143,27 @@ def main() -> None:
     parser.add_argument("--model", default="selfie")
     parser.add_argument("--variant", action="append", default=[], metavar="NAME:QUERY",
                         help="pyapp engines again with these page query overrides (pyodide=..., wheel=...)")
+    parser.add_argument("--server", action="append", default=[], metavar="NAME=URL",
+                        help="pyapp engines also against this running server, labelled NAME")
     parser.add_argument("--url", help="measure this running server instead of starting `pyapp serve`")
     parser.add_argument("--json", type=Path, default=Path("bench/results/boot-times.json"))
     args = parser.parse_args()
-    variants = {"": {}} | {v.split(":", 1)[0]: dict(parse_qsl(v.split(":", 1)[1])) for v in args.variant}
+    variants = {v.split(":", 1)[0]: dict(parse_qsl(v.split(":", 1)[1])) for v in args.variant}
+    servers = dict(s.split("=", 1) for s in args.server)
     input_path, case = input_url(args.model)
     results = []
     with ExitStack() as stack:
         base = args.url.rstrip("/") if args.url else stack.enter_context(serving())
         with sync_playwright() as p:
             config = json.loads(urllib.request.urlopen(base + "/api/config").read())
-            jobs = [(network, profile, name + (f" {variant}" if variant else ""),
-                     page_url(base, config, ENGINES[name], case, input_path, overrides))
+            # (label, server, query overrides): the server as it is, then the pyapp-only variants
+            setups = [("", base, {})] + [(name, base, query) for name, query in variants.items()] \
+                + [(name, url.rstrip("/"), {}) for name, url in servers.items()]
+            jobs = [(network, profile, name + (f" {label}" if label else ""),
+                     page_url(server, config, ENGINES[name], case, input_path, overrides))
                     for network in args.networks for profile in args.profiles
-                    for name in args.engines for variant, overrides in variants.items()
-                    if not variant or name.startswith("pyapp")]
+                    for name in args.engines for label, server, overrides in setups
+                    if not label or name.startswith("pyapp")]
             for run in range(args.runs):
                 for network, profile, engine, url in (jobs if run % 2 == 0 else jobs[::-1]):
                     sample = measure(p, url, case, network, profile)

@@ -1,4 +1,4 @@
-"""`pyapp` command line: serve | setup | inspect | shard | quantize | bench."""
+"""`pyapp` command line: serve | setup | inspect | profile | shard | quantize | bench."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import sys
 
 # Tools with their own argument parsers: `pyapp NAME ARGS...` runs MODULE.main(ARGS).
 TOOLS = {
-    "inspect": ("pyapp.inspect", "describe a TF.js graph model"),
+    "inspect": ("pyapp.inspect", "the model card of a TF.js graph model (--json for all of it)"),
+    "profile": ("pyapp.profile", "time a model's run per op and per node"),
     "shard": ("pyapp.shard", "re-cut a model's weights into shards with sha256s"),
     "quantize": ("pyapp.quantize", "store float32 weights as float16/uint8/uint16"),
     "bench": ("pyapp.bench.run", "pyapp vs TF.js 4.22 in Chromium: table, JSON, HTML report"),

@@ -19,10 +19,16 @@ TOOLS = {
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from .errors import PyappError
     from .server.app import create_app
 
+    try:
+        app = create_app(model_dirs=args.models)
+    except PyappError as e:
+        print(f"pyapp serve: {e}", file=sys.stderr)
+        return 1
     print(f"pyapp: serving on http://{args.host}:{args.port}/", file=sys.stderr, flush=True)
-    uvicorn.run(create_app(), host=args.host, port=args.port, log_level=args.log_level)
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
     return 0
 
 
@@ -44,6 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--log-level", default="info")
+    serve.add_argument("--models", action="append", default=[], metavar="DIR",
+                       help="also serve your own model folder(s) (DIR/model.json or DIR/*/model.json), "
+                            "from where they are; repeatable")
     serve.set_defaults(run=cmd_serve)
 
     setup = sub.add_parser("setup", help="fetch and verify the pinned assets (cached, offline after)")

@@ -13,6 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from .. import __version__
 from ..assets import PYODIDE_VERSION, REPO_ROOT, TFJS_VERSION, assets_dir
 from .static import IMMUTABLE, StaticRoot
+from .usermodels import PREFIX as USER_MODELS, UserModels
 
 # Cross-origin isolation lets pages use SharedArrayBuffer (TF.js wasm threads); CORP lets our own
 # files load under it.
@@ -73,8 +74,10 @@ def wheel_name(wheels: Path) -> str | None:
     return candidates[-1].name if candidates else None
 
 
-def create_app(paths: ServerPaths | None = None) -> Starlette:
+def create_app(paths: ServerPaths | None = None, model_dirs: list[str | Path] = ()) -> Starlette:
+    """model_dirs: the user's model folders (`pyapp serve --models DIR`), served from where they are."""
     paths = paths or ServerPaths.default()
+    user_models = UserModels(model_dirs)
     methods = ["GET", "HEAD"]
 
     async def config(request):
@@ -87,6 +90,7 @@ def create_app(paths: ServerPaths | None = None) -> Starlette:
             "wheel": f"/wheels/{wheel}" if wheel else None,
             "tfjs": f"/vendor/tfjs/v{TFJS_VERSION}/",
             "models": {name: f"/models/{name}/model.json" for name in models},
+            "user_models": user_models.urls(),
         }, headers={"Cache-Control": "no-cache"})
 
     routes = [
@@ -96,6 +100,7 @@ def create_app(paths: ServerPaths | None = None) -> Starlette:
               methods=methods),
         Route("/wheels/{path:path}", StaticRoot(paths.wheels), methods=methods),
         Route("/models/{path:path}", StaticRoot(paths.models), methods=methods),
+        Route(USER_MODELS + "/{name}/{path:path}", user_models, methods=methods),
         Route("/demo", lambda request: RedirectResponse("/demo.html"), methods=methods),
         Route("/{path:path}", StaticRoot(paths.static, index="index.html"), methods=methods),
     ]

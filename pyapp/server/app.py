@@ -56,12 +56,13 @@ class ServerPaths:
     tfjs: Path
     wheels: Path
     models: Path
+    images: Path | None = None  # test images (scikit-image's), offered by the analyser page
 
     @classmethod
     def default(cls) -> "ServerPaths":
         assets = assets_dir()
         return cls(static=REPO_ROOT / "static", pyodide=assets / "pyodide", tfjs=assets / "tfjs",
-                   wheels=REPO_ROOT / "dist", models=assets / "served-models")
+                   wheels=REPO_ROOT / "dist", models=assets / "served-models", images=assets / "images")
 
 
 def pyodide_url() -> str:
@@ -91,6 +92,7 @@ def create_app(paths: ServerPaths | None = None, model_dirs: list[str | Path] = 
             "tfjs": f"/vendor/tfjs/v{TFJS_VERSION}/",
             "models": {name: f"/models/{name}/model.json" for name in models},
             "user_models": user_models.urls(),
+            "images": {p.stem: f"/images/{p.name}" for p in sorted(paths.images.glob("*.png"))} if paths.images else {},
         }, headers={"Cache-Control": "no-cache"})
 
     routes = [
@@ -101,6 +103,7 @@ def create_app(paths: ServerPaths | None = None, model_dirs: list[str | Path] = 
         Route("/wheels/{path:path}", StaticRoot(paths.wheels), methods=methods),
         Route("/models/{path:path}", StaticRoot(paths.models), methods=methods),
         Route(USER_MODELS + "/{name}/{path:path}", user_models, methods=methods),
+        *([Route("/images/{path:path}", StaticRoot(paths.images), methods=methods)] if paths.images else []),
         Route("/demo", lambda request: RedirectResponse("/demo.html"), methods=methods),
         Route("/{path:path}", StaticRoot(paths.static, index="index.html"), methods=methods),
     ]

@@ -105,7 +105,8 @@ async function loadModel(ev) {
   } catch (err) {
     $("model-status").textContent = "Failed to load";
     showError("model-error", err.message);
-    return { error: err.message };
+    window.analyser.loaded = { error: err.message, card: null, model: null };
+    return window.analyser.loaded;
   }
 }
 

@@ -40,7 +40,7 @@ function table(rows, head) {
 }
 
 // -- the model card --------------------------------------------------------------------------------
-const shape = (s) => (s === null ? "unknown rank" : `[${s.map((d) => (d === null ? "?" : d)).join(", ")}]`);
+const shape = (s) => (s == null ? "unknown rank" : `[${s.map((d) => (d == null ? "?" : d)).join(", ")}]`);
 
 function showCard(card) {
   const box = $("card");
@@ -58,7 +58,7 @@ function showCard(card) {
   section(unsupported.size ? `Ops — unsupported: ${card.unsupported_ops.join(", ")}` : "Ops — all supported", ops);
   section("Weights", table([...Object.entries(card.bytes_by_dtype).map(([k, v]) => ["dtype " + k, v.toLocaleString() + " bytes"]),
     ...Object.entries(card.bytes_by_quantization).map(([k, v]) => ["quantized " + k, v.toLocaleString() + " bytes"])]));
-  section("Shards", table(card.groups.flatMap((g) => g.shards.map((s) => [s.path, s.bytes_on_disk === null ? "missing" : s.bytes_on_disk.toLocaleString() + " bytes"]))));
+  section("Shards", table(card.groups.flatMap((g) => g.shards.map((s) => [s.path, s.bytes_on_disk == null ? "missing" : s.bytes_on_disk.toLocaleString() + " bytes"]))));
   const c = card.costs;
   if (!c) {
     section("Costs", make("p", `not estimated: ${card.costs_error}`));

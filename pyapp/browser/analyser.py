@@ -195,7 +195,10 @@ def draw_texture(texture, h: int, w: int, c: int, lo: float, hi: float):
     view = output_view()
     canvas = view.gl.canvas
     canvas.width, canvas.height = w, h
+    gl = view.gl
     view.draw("output", None, {"image": texture}, lo=float(lo), hi=float(hi), channels=("1i", int(c)))
+    # one texel read back: waits for the GPU, so the time compares with the readback path's
+    gl.readPixels(0, 0, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, js.Uint8Array.new(4))
     return canvas.transferToImageBitmap()
 
 
@@ -231,7 +234,7 @@ def analyse_run(model: str, image, options: dict | None = None, draw: str = "rea
 
 def gpu_draw(runner, feeds, name: str, channels: int, lo: float, hi: float) -> dict:
     """The same run again with the output left on the GPU and drawn from its texture, timed until
-    the bitmap is in hand (transferToImageBitmap waits for the drawing, as readPixels does)."""
+    the GPU has drawn it (a one-texel read) and the bitmap is in hand."""
     t = time.perf_counter()
     runner.run(feeds, readback=False)
     texture, w, h = runner.output_textures()[name]

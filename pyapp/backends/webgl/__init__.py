@@ -41,10 +41,9 @@ def input_infos(graph: Graph, shapes: Mapping[str, tuple[int, ...]] | None = Non
     """Each input's Info: the given shape, else the model's with unknown sizes taken as 1."""
     infos = {}
     for name in graph.inputs:
-        raw = graph.nodes[name].raw
-        dtype = str(raw.get("dtype", "float32"))
-        shape = shapes[name] if shapes and name in shapes else tuple(1 if d is None or d < 0 else int(d) for d in raw.get("shape") or ())
-        infos[name] = Info(tuple(shape), dtype)
+        declared = graph.nodes[name].attrs
+        shape = shapes[name] if shapes and name in shapes else tuple(1 if d is None or d < 0 else int(d) for d in declared.shape or ())
+        infos[name] = Info(tuple(shape), declared.dtype)
     return infos
 
 

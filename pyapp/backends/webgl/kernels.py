@@ -31,20 +31,17 @@ Infos = Mapping[Ref, Info]
 
 
 def fused_ops(node: Node, extra: tuple[Ref, ...]) -> tuple[tuple[str, tuple[Arg, ...]], ...] | None:
-    """fused_ops ["BiasAdd", act] of a _Fused* node as epilogue steps; None if one has no shader."""
-    ops = [v.decode() if isinstance(v, bytes) else str(v) for v in node.raw.get("fused_ops") or []]
-    steps: list[tuple[str, tuple[Arg, ...]]] = []
-    for i, op in enumerate(ops):
-        if op == "BiasAdd":
-            steps.append(("BiasAdd", (extra[0],)))
-        elif op == "Prelu":
-            steps.append(("Prelu", (extra[1],)))
-        elif op == "LeakyRelu":
-            steps.append(("LeakyRelu", (float(node.raw.get("leakyrelu_alpha", 0.2)),)))
-        elif op in glsl.UNARY:
-            steps.append((op, ()))
-        else:
-            return None
+    """A conv / matmul node's fused bias and activation as epilogue steps; None if one has no shader."""
+    fused = node.attrs.fused
+    steps: list[tuple[str, tuple[Arg, ...]]] = [("BiasAdd", (extra[0],))] if fused.bias else []
+    if fused.activation == "Prelu":
+        steps.append(("Prelu", (extra[1],)))
+    elif fused.activation == "LeakyRelu":
+        steps.append(("LeakyRelu", (fused.alpha,)))
+    elif fused.activation in glsl.UNARY:
+        steps.append((fused.activation, ()))
+    elif fused.activation is not None:
+        return None
     return tuple(steps)
 
 

@@ -101,8 +101,9 @@ class WasmExecutor:
             raise PyappError(f"node {node.name!r} ({node.op}) failed: {e}") from e
         values = out if isinstance(out, tuple) else (out,)
         for ref, view in placed:
-            if view is None:
-                env[ref] = values[ref[1]]
+            if view is None:  # kept outside the arena; a view into it would change as its bytes are reused
+                value = values[ref[1]]
+                env[ref] = np.array(value) if np.may_share_memory(value, self.arena) else value
             else:
                 np.copyto(view, values[ref[1]])
 

@@ -103,6 +103,10 @@ for h, w, ci, co, k, stride, padding, dil in [(9, 11, 3, 16, 3, 2, "SAME", 1), (
     cases.append(check(f"conv {k}x{k}/{stride} {padding} d{dil} {h}x{w}x{ci}->{co}", "_FusedConv2D",
                        [R(1, h, w, ci), ("const", R(k, k, ci, co)), ("const", R(co))], conv_raw(stride, padding, ["BiasAdd", "Relu"], dil)))
 cases.append(check("conv2d, no bias, batch 2", "Conv2D", [R(2, 6, 5, 3), ("const", R(3, 3, 3, 7))], conv_raw(2, "SAME")))
+for h, w, ci, co, k, stride, padding in [(256, 256, 1, 16, 2, 2, "SAME"), (9, 11, 3, 5, 3, 2, "SAME"), (8, 7, 4, 6, 3, 1, "VALID"), (10, 9, 2, 3, 4, 3, "SAME")]:
+    ho, wo = (-(-h // stride), -(-w // stride)) if padding == "SAME" else ((h - k) // stride + 1, (w - k) // stride + 1)
+    cases.append(check(f"transposed {k}x{k}/{stride} {padding} -> {h}x{w}x{ci}", "Conv2DBackpropInput",
+                       [("const", np.array([1, h, w, ci], np.int32)), ("const", R(k, k, ci, co)), R(1, ho, wo, co)], conv_raw(stride, padding)))
 cases
 ''',
     "depthwise": r'''

@@ -118,7 +118,8 @@ class WasmExecutor:
         return {name: np.array(self.env[ref]) for name, ref in self.graph.outputs.items()}
 
     def profile(self, feeds: Mapping[str, np.ndarray]) -> dict:
-        """One run with every call timed: ms per step kind, and the run's own time."""
+        """One run with every call timed: ms per step kind; the run's own time; and the Python side's
+        share: the run minus the timed calls, plus per kernel call the cost of calling an empty one."""
         started = time.perf_counter()
         self.run(feeds)
         run_ms = (time.perf_counter() - started) * 1000
@@ -127,7 +128,15 @@ class WasmExecutor:
             t = time.perf_counter()
             fn(*args)
             kinds[kind] += (time.perf_counter() - t) * 1000
-        return {"run_ms": run_ms, "calls": len(self.calls), "kinds_ms": dict(kinds)}
+        empty, n = self.kernels.unary_f32, 2000
+        t = time.perf_counter()
+        for _ in range(n):
+            empty(0, 0, 0, 0)
+        call_us = (time.perf_counter() - t) / n * 1e6
+        kernel_calls = sum(kind != "numpy" for kind in self.call_kinds)
+        dispatch_ms = max(run_ms - sum(kinds.values()), 0.0) + kernel_calls * call_us / 1000
+        return {"run_ms": run_ms, "calls": len(self.calls), "kinds_ms": dict(kinds), "empty_call_us": call_us,
+                "dispatch_ms": dispatch_ms, "dispatch_share": dispatch_ms / run_ms}
 
     def stats(self) -> dict:
         numpy_ops = Counter(s.node.op for s in self.steps if s.kind == "numpy")

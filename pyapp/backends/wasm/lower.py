@@ -134,6 +134,27 @@ def conv(lw: Lowering, node: Node) -> Step | None:
     ), scratch=n * ho * wo * k)
 
 
+def deconv(lw: Lowering, node: Node) -> Step | None:
+    """Conv2DBackpropInput: cols = dy @ w^T (gemm), then col2im adds each tap onto the output grid."""
+    sizes, w, dy = node.inputs
+    weights = lw.graph.consts.get(w)
+    if weights is None or not lw.native(dy):
+        return None
+    kh, kw, ci, co = weights.shape
+    y = (node.name, 0)
+    n, h, wd, _ = lw.shape(y)
+    _, ho, wo, _ = lw.shape(dy)
+    win = node.attrs.window
+    (sh, sw), (dh, dw) = win.strides, win.dilations
+    pt, pl = win.axis(h, kh, 0)[1], win.axis(wd, kw, 1)[1]
+    taps, cols = kh * kw * ci, At((node.name, -1))
+    packed = lw.const(pack_gemm(np.ascontiguousarray(weights.reshape(taps, co).T), None))
+    return Step("conv", node, (dy,), (y,), (
+        Call("gemm_f32", (At(dy), co, n * ho * wo, co, packed, cols, taps, taps, 0)),
+        Call("col2im_f32", (cols, n, ho, wo, kh, kw, ci, sh, sw, dh, dw, pt, pl, At(y), h, wd)),
+    ), scratch=n * ho * wo * taps)
+
+
 def depthwise(lw: Lowering, node: Node) -> Step | None:
     x, w = node.inputs[:2]
     act, weights = fused_activation(node), lw.graph.consts.get(w)
@@ -325,7 +346,7 @@ def alias(lw: Lowering, node: Node) -> Step | None:
 
 
 LOWER: dict[str, Callable[[Lowering, Node], Step | None]] = {
-    "Conv2D": conv, "_FusedConv2D": conv,
+    "Conv2D": conv, "_FusedConv2D": conv, "Conv2DBackpropInput": deconv,
     "DepthwiseConv2dNative": depthwise, "FusedDepthwiseConv2dNative": depthwise,
     "MatMul": matmul, "_FusedMatMul": matmul,
     **dict.fromkeys(BINARY_OPS, binary), "BiasAdd": binary, "AddN": add_n,

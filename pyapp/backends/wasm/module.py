@@ -18,6 +18,7 @@ SIGNATURES = {
     "gemm_f32": (I,) * 9,
     "depthwise_f32": (I,) * 19,
     "im2col_f32": (I,) * 16,
+    "col2im_f32": (I,) * 16,
     "copy_f32": (I,) * 9,
     "fill_f32": (I, I, F),
     "binary_f32": (I,) * 9,

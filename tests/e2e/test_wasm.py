@@ -88,7 +88,19 @@ def conv_raw(stride, padding, fused=None, dilation=1):
 
 KERNEL_CASES = {
     "gemm": r'''
-cases = []
+x, r = R(1, 6, 7, 24), R(1, 6, 7, 24)
+nodes = {"x": Node("x", "Placeholder", (), None, {"shape": x.shape, "dtype": "float32"}),
+         "r": Node("r", "Placeholder", (), None, {"shape": r.shape, "dtype": "float32"}),
+         "w": Node("w", "Const", ()), "b": Node("b", "Const", ())}
+raw = conv_raw(1, "VALID", ["BiasAdd"])
+nodes["conv"] = Node("conv", "_FusedConv2D", (("x", 0), ("w", 0), ("b", 0)), OPS["_FusedConv2D"].parse(raw), raw)
+nodes["add"] = Node("add", "AddV2", (("conv", 0), ("r", 0)), {}, {})
+nodes["y"] = Node("y", "Relu", (("add", 0),), {}, {})
+g = Graph(nodes, {("w", 0): R(1, 1, 24, 24), ("b", 0): R(24)}, ("x", "r"), {"y": ("y", 0)})
+runner = wasm.compile(g)
+got, want = runner.run({"x": x, "r": r})["y"], cpu.compile(g).run({"x": x, "r": r})["y"]
+cases = [["conv + residual add + relu in one gemm", float(np.abs(got - want).max()) / float(np.ptp(want)), got.shape == want.shape,
+          runner.stats()["wasm"], runner.stats()["numpy"]]]
 for h, w, ci, co, act in [(7, 5, 3, 13, "Relu"), (1, 1, 96, 24, "Sigmoid"), (16, 16, 16, 72, "Relu6"), (3, 9, 33, 8, None), (2, 3, 5, 1, "Tanh")]:
     fused = ["BiasAdd", act] if act else ["BiasAdd"]
     cases.append(check(f"1x1 {h}x{w}x{ci}->{co} {act}", "_FusedConv2D", [R(1, h, w, ci), ("const", R(1, 1, ci, co)), ("const", R(co))], conv_raw(1, "SAME", fused)))

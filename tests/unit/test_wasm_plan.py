@@ -56,16 +56,26 @@ def lowered(assets_dir, name):
 NUMPY_OPS = {"selfie": {}, "meet": {}, "blazeface": {}, "posenet": {}, "emotion": {"Mean": 1, "Softmax": 1}}
 
 
-@pytest.mark.parametrize("name", NUMPY_OPS)
+@pytest.mark.parametrize("name", [*NUMPY_OPS, "movenet-lightning", "mobilefacenet"])
 def test_models_lower_to_kernels(assets_dir, name):
     graph, infos, steps = lowered(assets_dir, name)
     numpy_ops = {}
     for step in steps:
         if step.kind == "numpy":
             numpy_ops[step.node.op] = numpy_ops.get(step.node.op, 0) + 1
-    assert numpy_ops == NUMPY_OPS[name]
+    assert name not in NUMPY_OPS or numpy_ops == NUMPY_OPS[name]
     computed = len(steps) + sum(s.folded for s in steps)
     assert computed == len(make_plan(graph).steps)  # every node is computed exactly once
+    ready = {(name, 0) for name in graph.inputs} | set(graph.consts)
+    for step in steps:  # fused steps run where their first node was: what they read must exist by then
+        assert set(step.reads) <= ready, (step.node.name, set(step.reads) - ready)
+        ready.update(step.writes)
+
+
+def test_blazeface_folds_residual_adds_into_the_gemm(assets_dir):
+    _, _, steps = lowered(assets_dir, "blazeface")
+    residual = [s for s in steps if s.kind == "gemm" and s.calls[-1].args[9] != 0]
+    assert len(residual) == 28 and all(s.node.op == "Relu" and s.folded == 2 for s in residual)
 
 
 def test_selfie_folds_its_hard_swish_chains(assets_dir):

@@ -15,6 +15,8 @@ from ...graph import Graph, infer_shapes, make_plan
 from ...ops import OPS
 from ..webgl import input_infos
 from .arena import ALIGN, Block, plan_offsets
+
+SLACK = 8  # floats past the arena's end: gemm reads a residual row 8 wide however few columns remain
 from .lower import At, Lowering, Step
 from .module import Kernels
 
@@ -63,7 +65,7 @@ class WasmExecutor:
         lowering = Lowering(graph, infos, plan.used)
         self.steps = lowering.lower(plan.steps)
         layout = Layout(graph, self.steps, infos)
-        self.arena = np.zeros(max(layout.size, ALIGN), np.float32)
+        self.arena = np.zeros(layout.size + SLACK, np.float32)
         pool_offsets = np.cumsum([0] + [-(-c.size // ALIGN) * ALIGN for c in lowering.pool])
         self.pool = np.zeros(max(int(pool_offsets[-1]), ALIGN), np.float32)
         for offset, c in zip(pool_offsets, lowering.pool):

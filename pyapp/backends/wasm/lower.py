@@ -6,7 +6,7 @@ full or one repeated row; anything else stays with numpy."""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 import numpy as np
@@ -50,6 +50,7 @@ class Lowering:
         self.outputs = {ref[0] for ref in graph.outputs.values()}
         self.pool: list[np.ndarray] = []  # constants the kernels read
         self.taken: set[str] = set()  # nodes an earlier step already computed
+        self.done: set[str] = set(graph.inputs)  # nodes whose output exists at the step being lowered
 
     def shape(self, ref: Ref) -> tuple[int, ...]:
         return self.infos[ref].shape
@@ -87,6 +88,7 @@ class Lowering:
                 written = tuple(sorted(ref for ref in self.used if ref[0] == node.name))
                 step = Step("numpy", node, node.inputs, written)
             steps.append(step)
+            self.done.update((node.name, step.node.name))
         return steps
 
 
@@ -124,14 +126,33 @@ def conv(lw: Lowering, node: Node) -> Step | None:
     win = node.attrs.window
     plain = (kh, kw) == (1, 1) and win.strides == (1, 1) and (ho, wo) == (h, wd)
     if plain:
-        return Step("gemm", node, (x,), (y,), (Call("gemm_f32", (At(x), ci, n * h * wd, ci, packed, At(y), co, co, act)),))
+        return with_residual(lw, Step("gemm", node, (x,), (y,), (Call("gemm_f32", (At(x), ci, n * h * wd, ci, packed, At(y), co, co, act, 0)),)))
     (sh, sw), (dh, dw) = win.strides, win.dilations
     pt, pl = win.axis(h, kh, 0)[1], win.axis(wd, kw, 1)[1]
     k, cols = kh * kw * ci, At((node.name, -1))
-    return Step("conv", node, (x,), (y,), (
+    return with_residual(lw, Step("conv", node, (x,), (y,), (
         Call("im2col_f32", (At(x), n, h, wd, ci, kh, kw, sh, sw, dh, dw, pt, pl, ho, wo, cols)),
-        Call("gemm_f32", (cols, k, n * ho * wo, k, packed, At(y), co, co, act)),
-    ), scratch=n * ho * wo * k)
+        Call("gemm_f32", (cols, k, n * ho * wo, k, packed, At(y), co, co, act, 0)),
+    ), scratch=n * ho * wo * k))
+
+
+def with_residual(lw: Lowering, step: Step) -> Step:
+    """A conv without activation whose sole reader adds a tensor of its shape (and maybe then an
+    activation) folds both into the gemm's epilogue: y = act(conv + bias + residual)."""
+    gemm = step.calls[-1]
+    add = lw.sole_reader(step.node)
+    if gemm.args[8] != 0 or add is None or add.op not in ("Add", "AddV2") or len(add.inputs) != 2:
+        return step
+    y = step.writes[0]
+    others = [r for r in add.inputs if r != y]
+    if len(others) != 1 or others[0][0] not in lw.done or not lw.native(others[0]) or lw.shape(others[0]) != lw.shape(y):
+        return step  # the step runs where the conv was: the residual must exist by then
+    lw.taken.add(add.name)
+    last, act = then_activation(lw, add)
+    out = (last.name, 0)
+    args = tuple(At(out) if a == At(y) else a for a in gemm.args[:8]) + (act, At(others[0]))
+    return replace(step, node=last, reads=step.reads + (others[0],), writes=(out,),
+                   calls=step.calls[:-1] + (Call("gemm_f32", args),), folded=1 + int(last is not add))
 
 
 def deconv(lw: Lowering, node: Node) -> Step | None:
@@ -150,7 +171,7 @@ def deconv(lw: Lowering, node: Node) -> Step | None:
     taps, cols = kh * kw * ci, At((node.name, -1))
     packed = lw.const(pack_gemm(np.ascontiguousarray(weights.reshape(taps, co).T), None))
     return Step("conv", node, (dy,), (y,), (
-        Call("gemm_f32", (At(dy), co, n * ho * wo, co, packed, cols, taps, taps, 0)),
+        Call("gemm_f32", (At(dy), co, n * ho * wo, co, packed, cols, taps, taps, 0, 0)),
         Call("col2im_f32", (cols, n, ho, wo, kh, kw, ci, sh, sw, dh, dw, pt, pl, At(y), h, wd)),
     ), scratch=n * ho * wo * taps)
 
@@ -183,7 +204,7 @@ def matmul(lw: Lowering, node: Node) -> Step | None:
     if (bias := bias_of(lw, node, n)) is None:
         return None
     m, y = lw.shape(x)[0], (node.name, 0)
-    return Step("gemm", node, (x,), (y,), (Call("gemm_f32", (At(x), k, m, k, lw.const(pack_gemm(weights, bias)), At(y), n, n, act)),))
+    return Step("gemm", node, (x,), (y,), (Call("gemm_f32", (At(x), k, m, k, lw.const(pack_gemm(weights, bias)), At(y), n, n, act, 0)),))
 
 
 def operand(lw: Lowering, ref: Ref, out: tuple[int, ...]) -> tuple[At, int] | None:

@@ -1,9 +1,14 @@
-/* y[m, n] = act(a[m, k] @ w[k, n] + bias) with w packed at load (pyapp/backends/wasm/pack.py):
+/* y[m, n] = act(a[m, k] @ w[k, n] + bias [+ r[m, n]]) with w packed at load (pyapp/backends/wasm/pack.py):
  * panels of 8 output columns, each [8 bias][k rows of 8 weights], zero past n.
- * Register tile 4 rows x 8 columns (8 accumulators, 2 weight and 4 splatted input registers). */
+ * Register tile 4 rows x 8 columns (8 accumulators, 2 weight and 4 splatted input registers). r: a
+ * residual tensor laid out like y (0: none), added before the activation (ResNet-style blocks). */
 #include "simd.h"
 
-static inline void store_row(float *y, v128_t lo, v128_t hi, int cols, int act) {
+static inline void store_row(float *y, v128_t lo, v128_t hi, int cols, int act, const float *r) {
+  if (r) { /* a full 8 are read even for fewer columns: the arena has slack past its end */
+    lo = wasm_f32x4_add(lo, wasm_v128_load(r));
+    hi = wasm_f32x4_add(hi, wasm_v128_load(r + 4));
+  }
   lo = activate(lo, act);
   hi = activate(hi, act);
   if (cols >= 8) {
@@ -17,7 +22,8 @@ static inline void store_row(float *y, v128_t lo, v128_t hi, int cols, int act) 
   }
 }
 
-EXPORT void gemm_f32(const float *a, int lda, int m, int k, const float *packed, float *y, int ldy, int n, int act) {
+EXPORT void gemm_f32(const float *a, int lda, int m, int k, const float *packed, float *y, int ldy, int n, int act,
+                     const float *r) {
   int panel = 8 + 8 * k;
   int i = 0;
   for (; i + 4 <= m; i += 4) {
@@ -41,11 +47,12 @@ EXPORT void gemm_f32(const float *a, int lda, int m, int k, const float *packed,
         c31 = wasm_f32x4_add(c31, wasm_f32x4_mul(x3, w1));
       }
       float *yr = y + i * ldy + j;
+      const float *rr = r ? r + i * ldy + j : 0;
       int cols = n - j;
-      store_row(yr, c00, c01, cols, act);
-      store_row(yr + ldy, c10, c11, cols, act);
-      store_row(yr + 2 * ldy, c20, c21, cols, act);
-      store_row(yr + 3 * ldy, c30, c31, cols, act);
+      store_row(yr, c00, c01, cols, act, rr);
+      store_row(yr + ldy, c10, c11, cols, act, rr ? rr + ldy : 0);
+      store_row(yr + 2 * ldy, c20, c21, cols, act, rr ? rr + 2 * ldy : 0);
+      store_row(yr + 3 * ldy, c30, c31, cols, act, rr ? rr + 3 * ldy : 0);
     }
   }
   for (; i < m; i++) {
@@ -59,7 +66,7 @@ EXPORT void gemm_f32(const float *a, int lda, int m, int k, const float *packed,
         c0 = wasm_f32x4_add(c0, wasm_f32x4_mul(x0, wasm_v128_load(w)));
         c1 = wasm_f32x4_add(c1, wasm_f32x4_mul(x0, wasm_v128_load(w + 4)));
       }
-      store_row(y + i * ldy + j, c0, c1, n - j, act);
+      store_row(y + i * ldy + j, c0, c1, n - j, act, r ? r + i * ldy + j : 0);
     }
   }
 }

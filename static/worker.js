@@ -24,14 +24,14 @@ async function boot(config) {
   // hooks are on, the server alone says, so no script on the page can turn them on.
   const server = fetch("/api/config").then((r) => r.json());
   const indexURL = sameOrigin(config.pyodide, "pyodide");
+  const wheelURL = config.wheel && sameOrigin(config.wheel, "wheel");
   const { loadPyodide } = await stage("runtime-script", () => import(indexURL + "pyodide.mjs").catch((err) => {
     throw new Error(`cannot load ${indexURL}pyodide.mjs (${err.message})`);
   }));
   const pyodide = await stage("runtime", () => failOnWasmWarning(() => loadPyodide({ indexURL })));
   await stage("numpy", () => loadPackageStrict(pyodide, ["numpy", "micropip"]));
-  if (!config.wheel) throw Object.assign(new Error("the server has no pyapp wheel to offer (run `make run` to build it)"), { stage: "pyapp" });
+  if (!wheelURL) throw Object.assign(new Error("the server has no pyapp wheel to offer (run `make run` to build it)"), { stage: "pyapp" });
   await stage("pyapp", async () => {
-    const wheelURL = sameOrigin(config.wheel, "wheel");
     const micropip = pyodide.pyimport("micropip");
     try {
       await micropip.install(wheelURL);

@@ -1,5 +1,6 @@
 // Boots Pyodide, loads numpy, installs the pyapp wheel, then hands every request to Python.
 // Glue only: each stage is timed and reported; any failure names its stage.
+import { sameOrigin } from "./origin.js";
 import { BOOT, EVENT, REQUEST, RESPONSE } from "./protocol.js";
 
 const post = (msg) => self.postMessage(msg);
@@ -19,15 +20,17 @@ async function stage(name, work) {
 }
 
 async function boot(config) {
-  const origin = self.location.origin;
-  const indexURL = new URL(config.pyodide, origin).href;
+  // The page's config names the runtime and the wheel (this origin's files only); whether the test
+  // hooks are on, the server alone says, so no script on the page can turn them on.
+  const server = fetch("/api/config").then((r) => r.json());
+  const indexURL = sameOrigin(config.pyodide, "pyodide");
+  const wheelURL = config.wheel && sameOrigin(config.wheel, "wheel");
   const { loadPyodide } = await stage("runtime-script", () => import(indexURL + "pyodide.mjs").catch((err) => {
     throw new Error(`cannot load ${indexURL}pyodide.mjs (${err.message})`);
   }));
   const pyodide = await stage("runtime", () => failOnWasmWarning(() => loadPyodide({ indexURL })));
   await stage("numpy", () => loadPackageStrict(pyodide, ["numpy", "micropip"]));
-  if (!config.wheel) throw Object.assign(new Error("the server has no pyapp wheel to offer (run `make run` to build it)"), { stage: "pyapp" });
-  const wheelURL = new URL(config.wheel, origin).href;
+  if (!wheelURL) throw Object.assign(new Error("the server has no pyapp wheel to offer (run `make run` to build it)"), { stage: "pyapp" });
   await stage("pyapp", async () => {
     const micropip = pyodide.pyimport("micropip");
     try {
@@ -36,7 +39,11 @@ async function boot(config) {
       throw new Error(`cannot install ${wheelURL}: ${lastLine(err.message)}`);
     }
   });
-  const worker = await stage("import", () => pyodide.pyimport("pyapp.browser.worker"));
+  const worker = await stage("import", async () => {
+    const module = pyodide.pyimport("pyapp.browser.worker");
+    if ((await server).test_hooks) module.enable_test_hooks();
+    return module;
+  });
   // From here on Python answers: it posts responses and events itself.
   self.onmessage = (ev) => {
     if (ev.data.kind === REQUEST) worker.on_request(ev.data);

@@ -12,6 +12,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .. import __version__
 from ..assets import PYODIDE_VERSION, REPO_ROOT, TFJS_VERSION, assets_dir
+from ..assets_derived import build_id
+from ..assets_served import served_pyodide, served_wheel
 from .static import IMMUTABLE, StaticRoot
 from .usermodels import PREFIX as USER_MODELS, UserModels
 
@@ -97,22 +99,33 @@ class ServerPaths:
     wheels: Path
     models: Path
     images: Path | None = None  # test images (scikit-image's), offered by the analyser page
+    pyodide_build: str | None = None  # set when `pyodide` is the compiled served-pyodide folder
+    pyodide_originals: Path | None = None  # then the verified originals too, at the plain version URL
 
     @classmethod
     def default(cls) -> "ServerPaths":
         assets = assets_dir()
-        return cls(static=REPO_ROOT / "static", pyodide=assets / "pyodide", tfjs=assets / "tfjs",
-                   wheels=REPO_ROOT / "dist", models=assets / "served-models", images=assets / "images")
+        # The compiled runtime only while it matches its record; else the verified originals.
+        served = served_pyodide(assets)
+        compiled = {"pyodide": assets / "served-pyodide", "pyodide_build": build_id(served),
+                    "pyodide_originals": assets / "pyodide"} if served else {"pyodide": assets / "pyodide"}
+        return cls(static=REPO_ROOT / "static", tfjs=assets / "tfjs", wheels=REPO_ROOT / "dist",
+                   models=assets / "served-models", images=assets / "images", **compiled)
 
 
-def pyodide_url() -> str:
-    # The version is in the URL, so these files never change under it and can be cached forever.
-    return f"/pyodide/v{PYODIDE_VERSION}/"
+def pyodide_url(build: str | None = None) -> str:
+    # The version (and the compiled build's content hash) is in the URL, so these files never change
+    # under it and can be cached forever.
+    return f"/pyodide/v{PYODIDE_VERSION}{'-' + build if build else ''}/"
 
 
 def wheel_name(wheels: Path) -> str | None:
+    """The wheel's compiled form (served/NAME) while it is made from exactly this wheel, else the wheel."""
     candidates = sorted(wheels.glob(f"pyapp-{__version__}-py3-none-any.whl"))
-    return candidates[-1].name if candidates else None
+    if not candidates:
+        return None
+    compiled = served_wheel(candidates[-1])
+    return compiled.relative_to(wheels).as_posix() if compiled else candidates[-1].name
 
 
 def create_app(paths: ServerPaths | None = None, model_dirs: list[str | Path] = (), for_tests: bool = False) -> Starlette:
@@ -129,7 +142,7 @@ def create_app(paths: ServerPaths | None = None, model_dirs: list[str | Path] = 
         models = sorted(p.parent.name for p in paths.models.glob("*/model.json") if not p.parent.name.startswith("."))
         return JSONResponse({
             "version": __version__,
-            "pyodide": pyodide_url(),
+            "pyodide": pyodide_url(paths.pyodide_build),
             "wheel": f"/wheels/{wheel}" if wheel else None,
             "tfjs": f"/vendor/tfjs/v{TFJS_VERSION}/",
             "models": {name: f"/models/{name}/model.json" for name in models},
@@ -140,7 +153,10 @@ def create_app(paths: ServerPaths | None = None, model_dirs: list[str | Path] = 
 
     routes = [
         Route("/api/config", config, methods=methods),
-        Route(pyodide_url() + "{path:path}", StaticRoot(paths.pyodide, IMMUTABLE), methods=methods),
+        Route(pyodide_url(paths.pyodide_build) + "{path:path}", StaticRoot(paths.pyodide, IMMUTABLE),
+              methods=methods),
+        *([Route(pyodide_url() + "{path:path}", StaticRoot(paths.pyodide_originals, IMMUTABLE),
+                 methods=methods)] if paths.pyodide_originals else []),
         Route(f"/vendor/tfjs/v{TFJS_VERSION}/{{path:path}}", StaticRoot(paths.tfjs, IMMUTABLE),
               methods=methods),
         Route("/wheels/{path:path}", StaticRoot(paths.wheels), methods=methods),

@@ -104,8 +104,9 @@ async function loadModel(url, backend = "cpu", options = {}) {
   }
 }
 
-function setupModels(config) {
+function setupModels(config, params) {
   const select = $("model-select");
+  if (params.has("backend")) $("model-backend").value = params.get("backend"); // ?backend=wasm
   for (const [name, url] of Object.entries(config.models || {})) {
     select.add(new Option(name, url, false, name === "selfie")); // the flagship model first
   }
@@ -165,7 +166,7 @@ async function start() {
     client, config, stages, call, loadModel,
     cache: { list: () => call("cache_list"), delete: (url) => call("cache_delete", { url }), clear: () => call("cache_clear") },
   };
-  setupModels(config);
+  setupModels(config, params);
   armWatchdog("worker");
   client.boot(config);
 }

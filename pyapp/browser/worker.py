@@ -7,8 +7,10 @@ import sys
 from .. import __version__
 from . import demo  # noqa: F401  (registers the webcam demo's calls)
 from . import webgl_methods  # noqa: F401  (registers its calls)
+from . import wasm_methods  # noqa: F401  (registers wasm_bench)
 from . import models  # noqa: F401  (registers load_model, predict, cache_*)
 from . import tasks_methods  # noqa: F401  (registers task_load, task_run, task_dispose)
+from . import analyser  # noqa: F401  (registers the analyser page's analyse_* calls)
 from .rpc import method, on_request  # noqa: F401  (worker.js calls on_request)
 
 

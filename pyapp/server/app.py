@@ -13,6 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from .. import __version__
 from ..assets import PYODIDE_VERSION, REPO_ROOT, TFJS_VERSION, assets_dir
 from .static import IMMUTABLE, StaticRoot
+from .usermodels import PREFIX as USER_MODELS, UserModels
 
 # Cross-origin isolation lets pages use SharedArrayBuffer (TF.js wasm threads); CORP lets our own
 # files load under it.
@@ -95,12 +96,13 @@ class ServerPaths:
     tfjs: Path
     wheels: Path
     models: Path
+    images: Path | None = None  # test images (scikit-image's), offered by the analyser page
 
     @classmethod
     def default(cls) -> "ServerPaths":
         assets = assets_dir()
         return cls(static=REPO_ROOT / "static", pyodide=assets / "pyodide", tfjs=assets / "tfjs",
-                   wheels=REPO_ROOT / "dist", models=assets / "served-models")
+                   wheels=REPO_ROOT / "dist", models=assets / "served-models", images=assets / "images")
 
 
 def pyodide_url() -> str:
@@ -113,10 +115,13 @@ def wheel_name(wheels: Path) -> str | None:
     return candidates[-1].name if candidates else None
 
 
-def create_app(paths: ServerPaths | None = None, for_tests: bool = False) -> Starlette:
-    """`for_tests` (only `python -m pyapp.server.local` sets it) turns on the test hooks: the worker
+def create_app(paths: ServerPaths | None = None, model_dirs: list[str | Path] = (),
+               for_tests: bool = False) -> Starlette:
+    """model_dirs: the user's model folders (`pyapp serve --models DIR`), served from where they are.
+    `for_tests` (only `python -m pyapp.server.local` sets it) turns on the test hooks: the worker
     then answers run_python, and the pages may use JS eval (see TEST_EVAL)."""
     paths = paths or ServerPaths.default()
+    user_models = UserModels(model_dirs)
     methods = ["GET", "HEAD"]
 
     async def config(request):
@@ -129,6 +134,8 @@ def create_app(paths: ServerPaths | None = None, for_tests: bool = False) -> Sta
             "wheel": f"/wheels/{wheel}" if wheel else None,
             "tfjs": f"/vendor/tfjs/v{TFJS_VERSION}/",
             "models": {name: f"/models/{name}/model.json" for name in models},
+            "user_models": user_models.urls(),
+            "images": {p.stem: f"/images/{p.name}" for p in sorted(paths.images.glob("*.png"))} if paths.images else {},
             "test_hooks": for_tests,  # the worker reads this itself: a page cannot turn the hooks on
         }, headers={"Cache-Control": "no-cache"})
 
@@ -139,6 +146,8 @@ def create_app(paths: ServerPaths | None = None, for_tests: bool = False) -> Sta
               methods=methods),
         Route("/wheels/{path:path}", StaticRoot(paths.wheels), methods=methods),
         Route("/models/{path:path}", StaticRoot(paths.models), methods=methods),
+        Route(USER_MODELS + "/{name}/{path:path}", user_models, methods=methods),
+        *([Route("/images/{path:path}", StaticRoot(paths.images), methods=methods)] if paths.images else []),
         Route("/demo", lambda request: RedirectResponse("/demo.html"), methods=methods),
         Route("/{path:path}", StaticRoot(paths.static, index="index.html"), methods=methods),
     ]

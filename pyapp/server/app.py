@@ -128,7 +128,8 @@ def wheel_name(wheels: Path) -> str | None:
     return compiled.relative_to(wheels).as_posix() if compiled else candidates[-1].name
 
 
-def create_app(paths: ServerPaths | None = None, model_dirs: list[str | Path] = (), for_tests: bool = False) -> Starlette:
+def create_app(paths: ServerPaths | None = None, model_dirs: list[str | Path] = (),
+               for_tests: bool = False) -> Starlette:
     """model_dirs: the user's model folders (`pyapp serve --models DIR`), served from where they are.
     `for_tests` (only `python -m pyapp.server.local` sets it) turns on the test hooks: the worker
     then answers run_python, and the pages may use JS eval (see TEST_EVAL)."""

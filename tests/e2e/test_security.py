@@ -128,7 +128,7 @@ TRY_SCRIPTS = """async (foreign) => {
 }"""
 
 
-@pytest.mark.parametrize("path", ["/", "/demo.html", "/bench.html"])
+@pytest.mark.parametrize("path", ["/", "/demo.html", "/analyse.html", "/bench.html"])
 def test_policy_blocks_inline_and_foreign_script(page, production_url, foreign, path):
     page.add_init_script(WATCH_VIOLATIONS)
     page.goto(production_url + path)
@@ -213,6 +213,21 @@ def test_production_demo_boots_under_its_policy(page, production_url):
     state = poll(page, "window.demo && ['ready', 'error'].includes(window.demo.state) && window.demo.state")
     assert state == "ready", page.text_content("#message")
     assert page.evaluate("window.rafCount") > 0  # rafcount.js, no longer an inline script, runs
+    assert page.evaluate("window.violations") == []
+
+
+def test_production_analyser_runs_a_model_under_its_policy(page, production_url):
+    page.add_init_script(WATCH_VIOLATIONS)
+    page.goto(production_url + "/analyse.html")
+    assert wait_for_state(page) == "ready", page.locator("#error").text_content()
+    page.select_option("#model-select", label="selfie")
+    page.click("#load")
+    loaded = poll(page, "window.analyser.loaded")
+    assert loaded["card"] and not loaded.get("error"), loaded
+    page.select_option("#image-select", label="astronaut")
+    page.click("#run")
+    poll(page, "window.analyser.last || !document.getElementById('run-error').hidden")
+    assert page.locator("#run-error").is_hidden(), page.locator("#run-error").text_content()
     assert page.evaluate("window.violations") == []
 
 

@@ -32,7 +32,8 @@ import numpy as np
 from ...errors import PyappError
 from ...graph import PIPELINE, Graph, infer_shapes, optimize
 from ...ops import Info
-from .executor import LOST_AT_LOAD, ContextLost, ShaderError, WebGLExecutor, renderable
+from .executor import WebGLExecutor, renderable
+from .gl import LOST_AT_LOAD, ContextLost, ShaderError
 from .layout import MAX_TEXTURE
 from .plan import Builder, WebGLPlan, reuse_textures
 

@@ -12,9 +12,9 @@ import inspect
 import traceback
 
 import js
-from pyodide.ffi import to_js
 
 from ..errors import PyappError
+from .jsbridge import js_array, js_object
 
 METHODS = {}
 
@@ -29,7 +29,7 @@ def method(name: str):
 
 
 def post(message: dict, transfer=()) -> None:
-    js.postMessage(to_js(message, dict_converter=js.Object.fromEntries), to_js(list(transfer)))
+    js.postMessage(js_object(message), js_array(transfer))
 
 
 def event(type_: str, **fields) -> None:

@@ -581,9 +581,10 @@ def test_graph_model_runs_on_webgl_in_the_worker(gl_page, golden):
     result = python(gl_page, f"""
 import numpy as np
 from pyapp.api import GraphModel
+from pyapp.browser.gl import Host, shared_context
 from pyapp.browser.webgl_methods import fetch_model, fetch_npy
 spec, weights = await fetch_model("/models/meet/model.json")
-model = GraphModel.from_spec(spec, weights, backend="webgl")
+model = GraphModel.from_spec(spec, weights, backend="webgl", gl=shared_context(), host=Host)
 got = model.predict(await fetch_npy("/golden/{case['input']}"))
 want = await fetch_npy("/golden/{case['outputs'][0]}")
 model.dispose()

@@ -23,7 +23,6 @@ at load as in a run.
 
 from __future__ import annotations
 
-import importlib
 import time
 from typing import Mapping
 
@@ -116,15 +115,13 @@ class WebGLRunner:
 
 
 def compile(graph: Graph, gl=None, host=None, storage: str | None = None) -> WebGLRunner:
-    """gl and host default to the worker's shared context and typed arrays (pyapp.browser.gl, looked
-    up by name: this package imports in CPython, where there is no WebGL). storage: "float32" or
-    "float16" for the tensors passes write; default the best the context renders to."""
+    """gl: the WebGL2 context to run on; host: typed arrays over numpy memory and the context's
+    restore count. The browser side hands both in (pyapp.browser.gl: shared_context(), Host); this
+    package never imports it. storage: "float32" or "float16" for the tensors passes write; default
+    the best the context renders to."""
     if gl is None or host is None:
-        try:
-            browser = importlib.import_module("pyapp.browser.gl")
-        except ImportError:
-            raise PyappError("the webgl backend runs in the browser's worker: pass gl=... there, or use backend='cpu'") from None
-        gl, host = gl or browser.shared_context(), host or browser.Host
+        raise PyappError("the webgl backend runs in the browser's worker: pass gl=... and host=... there "
+                         "(pyapp.browser.gl.shared_context(), Host), or use backend='cpu'")
     return WebGLRunner(graph, gl, host, storage)
 
 

@@ -11,6 +11,8 @@ passes `gl`, and `host` for typed arrays over numpy memory).
     scheduling.py  placement (GPU / alias / numpy) and fusion into passes: producer + epilogue
     glsl.py        shader assembly: one fragment shader per (kernel, epilogue); sizes are uniforms
     plan.py        steps (draw, upload, read, numpy) and liveness-based texture reuse
+    gl.py          the GL wrapper (programs with numbered error logs, textures, framebuffers,
+                   draws) this executor and the effects compositor share
     executor.py    programs compiled and weights uploaded at load; per run, prepared closures only
     dump.py        `python -m pyapp.backends.webgl.dump MODEL`: the plan and its shaders, no browser
 

@@ -19,7 +19,7 @@ from .graph import Graph, build_graph, infer_shapes, parse_ref, ref_name
 from .model import ModelSpec, TensorSpec, load_model_spec
 from .ops import Info
 
-BACKENDS = {"cpu": "pyapp.backends.cpu", "webgl": "pyapp.backends.webgl"}
+BACKENDS = {"cpu": "pyapp.backends.cpu", "webgl": "pyapp.backends.webgl", "wasm": "pyapp.backends.wasm"}
 
 
 def load_backend(name: str):

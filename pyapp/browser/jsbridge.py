@@ -11,10 +11,11 @@ if TYPE_CHECKING:  # the worker's RPC imports this at boot: no numpy import for 
     import numpy as np
 
 
-def js_object(value: dict):
+def js_object(value: dict, create_pyproxies: bool = True):
     """A plain JS object, nested dicts too (to_js alone makes Maps, which WebGL, fetch, IndexedDB and
-    postMessage do not read as options or records)."""
-    return to_js(value, dict_converter=js.Object.fromEntries)
+    postMessage do not read as options or records). create_pyproxies=False: a value with no JS form
+    raises ConversionError instead of becoming a PyProxy."""
+    return to_js(value, dict_converter=js.Object.fromEntries, create_pyproxies=create_pyproxies)
 
 
 def js_array(items):

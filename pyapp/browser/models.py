@@ -36,7 +36,7 @@ from ..wire import from_wire
 from . import cache
 from .fetch import DEFAULT_CONCURRENCY, DEFAULT_STALL_TIMEOUT_S, DownloadStalled, Validators, fetch, fetch_all
 from .gl import Host, shared_context
-from .rpc import event, method
+from .rpc import Transferring, event, method
 
 LOADED: dict[str, GraphModel] = {}
 _ids = itertools.count(1)
@@ -287,7 +287,9 @@ def predict(model: str, inputs: dict) -> dict:
     started = time.perf_counter()
     outputs = graph_model.predict(feeds, list(graph_model.output_names))
     ms = (time.perf_counter() - started) * 1000
-    return {"outputs": {name: to_wire(array) for name, array in outputs.items()}, "ms": ms}
+    wire = {name: to_wire(array) for name, array in outputs.items()}
+    # the typed arrays were made for this reply: their buffers move to the page instead of being copied
+    return Transferring({"outputs": wire, "ms": ms}, [o["data"].buffer for o in wire.values()])
 
 
 @method("dispose_model")

@@ -30,9 +30,10 @@ from ..effects.options import RESOLUTIONS
 from ..effects.segment import resize
 from ..errors import PyappError
 from . import models
-from .canvas import blank, canvas_2d, image_data, js_object, pixels, size_of
+from .canvas import blank, canvas_2d, image_data, pixels, size_of
 from .fetch import DEFAULT_CONCURRENCY
 from .gl import Host, WebGLUnavailable, context_info, create_context
+from .jsbridge import js_object
 from .rpc import event, method, post
 from .tasks_methods import load_task
 

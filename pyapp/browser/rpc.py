@@ -13,9 +13,9 @@ import traceback
 from dataclasses import dataclass, field
 
 import js
-from pyodide.ffi import to_js
 
 from ..errors import PyappError
+from .jsbridge import js_array, js_object
 
 METHODS = {}
 
@@ -40,8 +40,7 @@ class Transferring:
 def post(message: dict, transfer=()) -> None:
     # No PyProxy may leave: postMessage cannot clone one, so an object with no JS form fails here, as
     # a ConversionError the caller can answer with, instead of a proxy that leaks or cannot be sent.
-    js.postMessage(to_js(message, dict_converter=js.Object.fromEntries, create_pyproxies=False),
-                   to_js(list(transfer)))
+    js.postMessage(js_object(message, create_pyproxies=False), js_array(transfer))
 
 
 def event(type_: str, **fields) -> None:

@@ -2,6 +2,8 @@
 shapes (odd sizes, strides, padding), the seven models against TF.js's outputs, the page round trip.
 One page for the whole module."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -229,3 +231,20 @@ def test_page_round_trip_moves_the_outputs(wasm_page, golden, assets_dir):
     assert result["shape"] == [1, 256, 256, 1]
     want = np.load(assets_dir / "golden" / case["outputs"][0]).astype(np.float64).sum()
     assert abs(result["sum"] - want) <= 1e-3 * want
+
+
+def test_auto_probes_the_backends_and_says_why(wasm_page):
+    """load_model(url, "auto") times wasm, webgl and cpu on the model and keeps the fastest; the page
+    says which and why (?backend=auto preselects it)."""
+    result = call(wasm_page, "load_model", {"url": "/models/meet/model.json", "backend": "auto"})
+    assert "error" not in result, result
+    times = dict(re.findall(r"(wasm|webgl|cpu) ([0-9.]+) ms", result["choice"]))
+    assert set(times) == {"wasm", "webgl", "cpu"}, result["choice"]
+    assert result["backend"] == min(times, key=lambda b: float(times[b]))
+    page = wasm_page.context.new_page()
+    page.goto(wasm_page.url + "?backend=auto")
+    assert wait_for_state(page) == "ready"
+    page.click("#model-form button[type=submit]")
+    page.wait_for_function("document.getElementById('model-status').dataset.state === 'loaded'", timeout=120_000)
+    assert "(auto: fastest in a 3-run probe (" in page.locator("#model-status").text_content()
+    page.close()

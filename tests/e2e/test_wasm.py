@@ -8,37 +8,10 @@ import numpy as np
 import pytest
 
 from conftest import wait_for_state
-from tools.golden import ensure
+from test_webgl import call, gl_page as wasm_page, golden, python  # noqa: F401  (the same page: golden files under /golden/)
 
 MODELS = ("selfie", "meet", "blazeface", "posenet", "movenet-lightning", "emotion", "mobilefacenet")
 TOLERANCE = 2e-3  # of the reference's range, as for webgl (pyapp.bench.cases)
-
-
-@pytest.fixture(scope="module")
-def wasm_page(browser, server_url, assets_dir):
-    """A ready page that also serves $PYAPP_ASSETS/golden under /golden/."""
-    context = browser.new_context()
-    page = context.new_page()
-    golden = assets_dir / "golden"
-    page.route("**/golden/**", lambda route: route.fulfill(
-        body=(golden / route.request.url.split("/golden/", 1)[1]).read_bytes()))
-    page.goto(server_url + "/")
-    assert wait_for_state(page) == "ready"
-    yield page
-    context.close()
-
-
-def call(page, method, params=None):
-    return page.evaluate("([m, p]) => window.pyapp.call(m, p).catch((e) => ({error: e.message}))", [method, params or {}])
-
-
-def python(page, code):
-    return call(page, "run_python", {"code": code})
-
-
-@pytest.fixture(scope="module")
-def golden(assets_dir):
-    return ensure(assets_dir)["models"]
 
 
 HELPERS = r'''

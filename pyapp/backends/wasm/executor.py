@@ -47,7 +47,7 @@ class Layout:
             span(self.find(ref), math.prod(shape), first, max(first, last_read.get(ref, -1), end if ref in outputs else -1))
         for i, s in enumerate(steps):
             if s.scratch:
-                span((s.node.name, -1), s.scratch, i, i)
+                span(s.scratch[0], s.scratch[1], i, i)
         self.offsets, self.size = plan_offsets(blocks)
 
     def find(self, ref):

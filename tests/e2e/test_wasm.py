@@ -221,3 +221,27 @@ def test_auto_probes_the_backends_and_says_why(wasm_page):
     page.wait_for_function("document.getElementById('model-status').dataset.state === 'loaded'", timeout=120_000)
     assert "(auto: fastest in a 3-run probe (" in page.locator("#model-status").text_content()
     page.close()
+
+
+def test_new_input_shapes_plan_a_new_arena(wasm_page):
+    """emotion takes any batch: each new batch size is planned (and warmed) anew, results match numpy."""
+    code = '''
+import numpy as np
+from pyapp.api import GraphModel
+from pyapp.browser.webgl_methods import fetch_model
+spec, weights = await fetch_model("/models/emotion/model.json")
+fast, reference = GraphModel(spec, weights, backend="wasm"), GraphModel(spec, weights, backend="cpu")
+rng = np.random.default_rng(3)
+out = []
+for batch in (1, 3, 1):
+    x = rng.uniform(0, 1, (batch, 64, 64, 1)).astype(np.float32)
+    got, want = fast.predict(x), reference.predict(x)
+    runner = fast._runner(fast.output_names)
+    out.append([list(got.shape), float(np.abs(got - want).max()), runner.executor.shapes[spec.inputs[0].name][0], runner.stats()["wasm"]])
+out
+'''
+    result = python(wasm_page, code)
+    assert isinstance(result, list), result
+    assert [r[0] for r in result] == [[1, 7], [3, 7], [1, 7]]
+    assert all(r[1] <= 1e-5 and r[3] > 0 for r in result), result
+    assert [r[2] for r in result] == [1, 3, 1]

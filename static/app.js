@@ -1,4 +1,5 @@
 // Page glue: start the worker, show boot progress and errors, expose `window.pyapp` for scripts.
+import { sameOrigin } from "./origin.js";
 import { WorkerClient } from "./protocol.js";
 
 const STALL_MS = 90000; // no boot stage finishing for this long is reported, never a silent hang
@@ -120,8 +121,9 @@ function setupModels(config, params) {
 async function start() {
   const params = new URLSearchParams(location.search);
   const config = await (await fetch("/api/config")).json();
-  // Query parameters override the server's choice (debugging, and tests of the error paths).
-  for (const key of ["pyodide", "wheel"]) if (params.has(key)) config[key] = params.get(key);
+  // Query parameters override the server's choice (debugging, and tests of the error paths), with
+  // files of this origin only: a refused one stops the page before the worker starts.
+  for (const key of ["pyodide", "wheel"]) if (params.has(key)) config[key] = sameOrigin(params.get(key), `?${key}`);
 
   const stages = {};
   let watchdog;

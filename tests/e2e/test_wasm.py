@@ -18,7 +18,7 @@ HELPERS = r'''
 import numpy as np
 from pyapp.backends import cpu, wasm
 from pyapp.graph import Graph, Node
-from pyapp.ops import OPS
+from pyapp.ops import OPS, Info
 
 rng = np.random.default_rng(SEED)
 R = lambda *shape: rng.standard_normal(shape).astype(np.float32)
@@ -33,7 +33,7 @@ def graph(op, inputs, raw=None):
             nodes[name] = Node(name, "Const", ())
             consts[(name, 0)] = np.asarray(x[1])
         else:
-            nodes[name] = Node(name, "Placeholder", (), None, {"shape": x.shape, "dtype": "float32"})
+            nodes[name] = Node(name, "Placeholder", (), Info(x.shape, "float32"))
             feeds[name] = x
         args.append((name, 0))
     raw = raw or {}
@@ -64,13 +64,13 @@ def conv_raw(stride, padding, fused=None, dilation=1):
 KERNEL_CASES = {
     "gemm": r'''
 x, r = R(1, 6, 7, 24), R(1, 6, 7, 24)
-nodes = {"x": Node("x", "Placeholder", (), None, {"shape": x.shape, "dtype": "float32"}),
-         "r": Node("r", "Placeholder", (), None, {"shape": r.shape, "dtype": "float32"}),
+nodes = {"x": Node("x", "Placeholder", (), Info(x.shape, "float32")),
+         "r": Node("r", "Placeholder", (), Info(r.shape, "float32")),
          "w": Node("w", "Const", ()), "b": Node("b", "Const", ())}
 raw = conv_raw(1, "VALID", ["BiasAdd"])
 nodes["conv"] = Node("conv", "_FusedConv2D", (("x", 0), ("w", 0), ("b", 0)), OPS["_FusedConv2D"].parse(raw), raw)
-nodes["add"] = Node("add", "AddV2", (("conv", 0), ("r", 0)), {}, {})
-nodes["y"] = Node("y", "Relu", (("add", 0),), {}, {})
+nodes["add"] = Node("add", "AddV2", (("conv", 0), ("r", 0)), OPS["AddV2"].parse({}))
+nodes["y"] = Node("y", "Relu", (("add", 0),), OPS["Relu"].parse({}))
 g = Graph(nodes, {("w", 0): R(1, 1, 24, 24), ("b", 0): R(24)}, ("x", "r"), {"y": ("y", 0)})
 runner = wasm.compile(g)
 got, want = runner.run({"x": x, "r": r})["y"], cpu.compile(g).run({"x": x, "r": r})["y"]

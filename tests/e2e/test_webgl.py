@@ -73,7 +73,7 @@ from pyapp.backends import cpu, webgl
 from pyapp.browser.gl import Host
 from pyapp.browser.gl import shared_context as context
 from pyapp.graph import Graph, Node
-from pyapp.ops import OPS
+from pyapp.ops import OPS, Info
 
 rng = np.random.default_rng(1)
 R = lambda *shape: rng.standard_normal(shape).astype(np.float32)
@@ -92,12 +92,12 @@ def graph(op, inputs, raw=None, on_gpu=True):
             consts[(name, 0)] = x[1]
             args.append((name, 0))
             continue
-        nodes[name] = Node(name, "Placeholder", (), None, {"shape": x.shape, "dtype": "float32"})
+        nodes[name] = Node(name, "Placeholder", (), Info(x.shape, "float32"))
         feeds[name] = x
         if on_gpu:
             nodes["zeros" + name] = Node("zeros" + name, "Const", ())
             consts[("zeros" + name, 0)] = np.zeros((x.ndim, 2), np.int32)
-            nodes["pad" + name] = Node("pad" + name, "Pad", ((name, 0), ("zeros" + name, 0)), {}, {})
+            nodes["pad" + name] = Node("pad" + name, "Pad", ((name, 0), ("zeros" + name, 0)), OPS["Pad"].parse({}))
             args.append(("pad" + name, 0))
         else:
             args.append((name, 0))

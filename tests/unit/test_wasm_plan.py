@@ -72,6 +72,18 @@ def test_models_lower_to_kernels(assets_dir, name):
         ready.update(step.writes)
 
 
+@pytest.mark.parametrize("name", ["emotion", "mobilefacenet", "blazeface"])
+def test_every_address_is_in_the_layout(assets_dir, name):
+    """Each tensor or scratch a kernel call names has a place in the arena (a residual folded into an
+    im2col conv once left its columns under the conv's old name: emotion failed to compile)."""
+    graph, infos, steps = lowered(assets_dir, name)
+    layout = Layout(graph, steps, infos)
+    for step in steps:
+        for call in step.calls:
+            for at in (a for a in call.args if isinstance(a, At) and not isinstance(a.key, int)):
+                assert layout.find(at.key) in layout.offsets, (step.node.name, call.kernel, at.key)
+
+
 def test_blazeface_folds_residual_adds_into_the_gemm(assets_dir):
     _, _, steps = lowered(assets_dir, "blazeface")
     residual = [s for s in steps if s.kind == "gemm" and s.calls[-1].args[9] != 0]

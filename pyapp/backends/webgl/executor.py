@@ -16,6 +16,8 @@ from ...graph import Graph, Ref
 from ...ops import OPS
 from . import glsl
 from .layout import pack, shape4, texture_size, unpack
+from .ops.elementwise import expression
+from .ops.resize import BILINEAR
 from .plan import Compute, Draw, Read, Upload, WebGLPlan
 
 
@@ -289,7 +291,7 @@ class WebGLExecutor:
         if key not in self.image_steps:
             upload = self.plan.steps[index]
             target, (n, h, w, c) = upload.texture, shape4(upload.shape)
-            source = glsl.fragment("bilinear", 1, 2, [], [("Mul", ["v", "vec4(f0)"]), ("Add", ["r0", "vec4(f1)"])], image=True)
+            source = glsl.fragment(BILINEAR, 1, 2, [], [expression("Mul", ["v", "vec4(f0)"]), expression("Add", ["r0", "vec4(f1)"])], image=True)
             draw = Draw(f"image {name}", source, target, self.plan.sizes[target][:2], (IMAGE,),
                         (("s0", (1, height, width, 4)), ("q0", (0, 1, 0, 0)), ("q1", (0, 0, 0, 0)), ("os", (n, h, w, c))),
                         (("f0", 255.0 * scale), ("f1", offset)))

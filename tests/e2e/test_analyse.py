@@ -1,0 +1,177 @@
+"""The model analyser page (/analyse.html) in Chromium: served and dropped models, their card, runs
+on a bundled image on every backend checked against the numpy backend in CPython, the profile
+against the measured run, errors on the page, and no long task on the main thread."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import wait_for_state
+from PIL import Image
+
+from pyapp.analysis import InputOptions, model_input
+from pyapp.api import load_graph_model
+
+OUTPUT_PIXELS = """(name) => {
+  const shown = document.querySelector(`#outputs figure[data-name="${name}"] canvas`);
+  const canvas = new OffscreenCanvas(shown.width, shown.height);
+  const ctx = canvas.getContext("2d");
+  ctx.drawImage(shown, 0, 0);
+  return { width: shown.width, height: shown.height, data: Array.from(ctx.getImageData(0, 0, shown.width, shown.height).data) };
+}"""
+
+
+@pytest.fixture(scope="module")
+def analyse(browser, server_url):
+    """One page for the module: Python boots once."""
+    page = browser.new_page()
+    page.goto(server_url + "/analyse.html")
+    assert wait_for_state(page) == "ready", page.locator("#error").text_content()
+    yield page
+    page.close()
+
+
+def load(page, *, model=None, files=None, url=None, backend="cpu") -> dict:
+    page.evaluate("() => { window.analyser.loaded = null; window.analyser.setFiles(null); }")
+    page.select_option("#backend", backend)
+    page.fill("#model-url", url or "")
+    if model:
+        page.select_option("#model-select", label=model)
+    if files:
+        page.set_input_files("#model-files", [str(f) for f in files])
+    page.click("#load")
+    page.wait_for_function("window.analyser.loaded !== null", timeout=120_000)
+    return page.evaluate("window.analyser.loaded")
+
+
+def run(page, image="astronaut", draw="readback") -> dict:
+    page.select_option("#image-select", label=image)
+    page.select_option("#draw", draw)
+    page.evaluate("() => { window.analyser.last = null; window.longTasks.length = 0; }")
+    page.click("#run")
+    page.wait_for_function("window.analyser.last !== null || !document.getElementById('run-error').hidden", timeout=120_000)
+    assert page.locator("#run-error").is_hidden(), page.locator("#run-error").text_content()
+    return page.evaluate("window.analyser.last")
+
+
+def write_model(folder, nodes: list[tuple], input_shape, shards: dict[str, bytes]):
+    """model.json of Placeholder x (input_shape, float32) and nodes (name, op, inputs...), each
+    shard given listed with a float32 weight w of 2 values."""
+    dims = {"dim": [{"size": str(d)} for d in input_shape]}
+    graph = [{"name": "x", "op": "Placeholder", "attr": {"dtype": {"type": "DT_FLOAT"}, "shape": {"shape": dims}}}]
+    graph += [{"name": name, "op": op, "input": list(inputs), "attr": {"dtype": {"type": "DT_FLOAT"}}} for name, op, *inputs in nodes]
+    manifest = [{"paths": list(shards), "weights": [{"name": "w", "shape": [2], "dtype": "float32"}]}] if shards else []
+    folder.mkdir()
+    (folder / "model.json").write_text(json.dumps({"format": "graph-model", "modelTopology": {"node": graph}, "weightsManifest": manifest}))
+    for name, data in shards.items():
+        (folder / name).write_bytes(data)
+    return folder / "model.json"
+
+
+def astronaut(assets_dir) -> np.ndarray:
+    return np.asarray(Image.open(assets_dir / "images/astronaut.png").convert("RGBA"))
+
+
+@pytest.fixture(scope="module")
+def selfie_mask(assets_dir) -> np.ndarray:
+    """The CPU reference: the same preprocessing and model in CPython, P(person) > 0.5."""
+    model = load_graph_model(str(assets_dir / "served-models/selfie/model.json"))
+    x = model_input(astronaut(assets_dir), model.inputs[0], InputOptions())
+    return model.predict(x)[0, ..., 0] > 0.5
+
+
+@pytest.mark.parametrize("backend, draw", [("cpu", "readback"), ("webgl", "readback"), ("webgl", "webgl")])
+def test_served_model_on_a_bundled_image(analyse, selfie_mask, backend, draw, output_path):
+    loaded = load(analyse, model="selfie", backend=backend)
+    assert loaded["error"] is None and loaded["backend"] == backend
+    card = loaded["card"]
+    assert card["ops"]["Conv2D"] == 43 and card["costs"]["flops"] > 1e8 and card["unsupported_ops"] == []
+    assert "Ops — all supported" in analyse.locator("#card").text_content()
+    result = run(analyse, draw=draw)
+    (out,) = result["outputs"]
+    assert out["kind"] == "image" and out["shape"] == [1, 256, 256, 1] and result["draw"] == draw
+    assert out["readback_draw_ms"] > 0 and (draw != "webgl" or out["webgl_draw_ms"] > 0)
+    shown = analyse.evaluate(OUTPUT_PIXELS, out["name"])
+    pixels = np.array(shown["data"], np.uint8).reshape(shown["height"], shown["width"], 4)
+    assert pixels[..., 0].std() > 20, "the output canvas is blank"
+    mask = pixels[..., 0] > 127
+    iou = (mask & selfie_mask).sum() / (mask | selfie_mask).sum()
+    assert iou >= 0.9, iou
+    assert analyse.evaluate("window.longTasks.length") == 0, analyse.evaluate("window.longTasks")
+    runs = [run(analyse, draw=draw) for _ in range(5)]  # the times the page shows, for the README
+    out_dir = Path(output_path)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    times = {key: float(np.median([r["outputs"][0][key] for r in runs])) for key in ("readback_draw_ms", "webgl_draw_ms") if key in out}
+    (out_dir / "times.json").write_text(json.dumps({"backend": backend, "draw": draw, "first_ms": runs[-1]["first_ms"],
+                                                    "p50_ms": runs[-1]["speed"]["p50"], **times}, indent=2))
+
+
+def test_dropped_local_model_vector_output_and_npy(analyse, assets_dir, tmp_path):
+    folder = assets_dir / "models/emotion"
+    loaded = load(analyse, files=[folder / "model.json", folder / "emotion.bin"])
+    assert loaded["error"] is None and loaded["card"]["source"] == "local: model.json"
+    result = run(analyse)
+    (out,) = result["outputs"]
+    assert out["kind"] == "vector" and len(analyse.locator(".top span").all()) == 5
+    model = load_graph_model(str(folder / "model.json"))
+    want = model.predict(model_input(astronaut(assets_dir), model.inputs[0], InputOptions()))[0]
+    assert out["top"][0]["index"] == int(np.argmax(want))
+    assert abs(out["top"][0]["value"] - float(want.max())) < 1e-4
+    with analyse.expect_download() as download:
+        analyse.click(f'#outputs figure[data-name="{out["name"]}"] button')
+    path = tmp_path / "out.npy"
+    download.value.save_as(path)
+    np.testing.assert_allclose(np.load(path)[0], want, atol=1e-4)
+
+
+@pytest.mark.parametrize("backend", ["cpu", "webgl"])
+def test_profile_sums_to_the_measured_run(analyse, backend):
+    load(analyse, model="selfie", backend=backend)
+    analyse.evaluate("() => { window.analyser.profile = null; }")
+    analyse.click("#profile")
+    analyse.wait_for_function("window.analyser.profile !== null", timeout=120_000)
+    p = analyse.evaluate("window.analyser.profile")
+    assert p["backend"] == backend and p["steps"] and analyse.locator("#profile-table tbody tr").count() == len(p["by_op"])
+    assert abs(p["sum_ms"] - p["run_ms"]) <= 0.2 * p["run_ms"], p
+
+
+def test_compare_backends(analyse):
+    load(analyse, model="selfie", backend="cpu")
+    analyse.evaluate("() => { window.analyser.compare = null; }")
+    analyse.click("#compare")
+    analyse.wait_for_function("window.analyser.compare !== null", timeout=120_000)
+    c = analyse.evaluate("window.analyser.compare")
+    assert set(c["ms"]) == {"cpu", "webgl"} and c["problems"] == {}
+    assert all(d == 0 for d in c["max_diff"]["cpu"].values())
+    assert max(c["max_diff"]["webgl"].values()) < 1e-2
+    assert analyse.locator("#compare-table tbody tr").count() == 2
+
+
+def test_errors_stay_on_the_page(analyse, assets_dir, tmp_path):
+    folder = assets_dir / "models/emotion"
+    missing = load(analyse, files=[folder / "model.json"])
+    assert "missing shard: emotion.bin" in analyse.locator("#model-error").text_content()
+    assert missing["card"]["groups"][0]["shards"][0]["bytes_on_disk"] is None and "missing" in analyse.locator("#card").text_content()
+
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "model.json").write_text("{ nope")
+    load(analyse, files=[tmp_path / "bad" / "model.json"])
+    assert "not valid JSON" in analyse.locator("#model-error").text_content()
+
+    nodes = [("w", "Const"), ("y", "NoSuchOp", "x", "w"), ("z", "OtherOp", "y")]
+    path = write_model(tmp_path / "odd", nodes, (1, 8, 8, 3), {"w.bin": np.zeros(2, np.float32).tobytes()})
+    odd = load(analyse, files=[path, path.parent / "w.bin"])
+    assert odd["card"]["unsupported_ops"] == ["NoSuchOp", "OtherOp"] and odd["model"] is None
+    assert "unsupported: NoSuchOp, OtherOp" in analyse.locator("#card").text_content()
+    assert "UnsupportedOpsError" in analyse.locator("#model-error").text_content()
+
+    path = write_model(tmp_path / "five", [("y", "Relu", "x")], (1, 8, 8, 5), {})
+    assert load(analyse, files=[path])["error"] is None
+    analyse.click("#run")
+    analyse.wait_for_function("!document.getElementById('run-error').hidden", timeout=60_000)
+    assert "input 'x' of shape [1, 8, 8, 5] is not an image" in analyse.locator("#run-error").text_content()
+
+    other = load(analyse, url="http://example.invalid/model.json")
+    assert "only models of this page's origin" in other["error"]
+    assert "only models of this page's origin" in analyse.locator("#model-error").text_content()

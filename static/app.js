@@ -86,7 +86,8 @@ async function loadModel(url, backend = "cpu", options = {}) {
   try {
     const result = await window.pyapp.call("load_model", { ...options, url, backend });
     const { count, from_cache: cached } = result.shards;
-    setModelStatus("loaded", `Loaded ${url} on ${result.backend}: ${count} shard(s), ${cached} from the cache`);
+    const why = result.choice ? ` (${result.choice})` : "";
+    setModelStatus("loaded", `Loaded ${url} on ${result.backend}${why}: ${count} shard(s), ${cached} from the cache`);
     $("model-progress").value = 1;
     showList($("model-warnings"), result.warnings);
     for (const [name, ms] of Object.entries(result.timings)) {

@@ -34,6 +34,7 @@ from ..model import ModelSpec, check_weights_referenced, decode_weights, parse_m
 from ..model.shards import shard_records, verify_shard
 from ..wire import from_wire
 from . import cache
+from .choice import choose
 from .fetch import DEFAULT_CONCURRENCY, DEFAULT_STALL_TIMEOUT_S, DownloadStalled, Validators, fetch, fetch_all
 from .gl import Host, shared_context
 from .rpc import Transferring, event, method
@@ -69,6 +70,7 @@ class Load:
     db: object = None
     done_bytes: int = 0
     total_bytes: int = 0
+    choice: str = ""  # backend "auto": which one, and why
 
     def timed(self, name: str, started: float) -> None:
         self.timings[name] = self.timings.get(name, 0.0) + (time.perf_counter() - started) * 1000
@@ -133,6 +135,12 @@ async def load(url: str, backend: str, concurrency: int,
             job.db.close()
 
 
+def build_model(spec: ModelSpec, weights, backend: str) -> GraphModel:
+    # the webgl backend never imports the browser side: it is handed the worker's context
+    gpu = {"gl": shared_context(), "host": Host} if backend == "webgl" else {}
+    return GraphModel.from_spec(spec, weights, backend=backend, **gpu)
+
+
 async def _load(job: Load, backend: str, concurrency: int, stall_timeout_s: float) -> tuple[GraphModel, dict]:
     started = t = time.perf_counter()
     records = await job.cached(cache.read_models, {})
@@ -161,9 +169,10 @@ async def _load(job: Load, backend: str, concurrency: int, stall_timeout_s: floa
     check_weights_referenced(spec, weights)
     job.timed("decode", t)
     t = time.perf_counter()
-    # the webgl backend never imports the browser side: it is handed the worker's context
-    gpu = {"gl": shared_context(), "host": Host} if backend == "webgl" else {}
-    model = GraphModel.from_spec(spec, weights, backend=backend, **gpu)
+    if backend == "auto":
+        model, job.choice = choose(spec, weights, build_model)
+    else:
+        model = build_model(spec, weights, backend)
     job.timed("build", t)
 
     t = time.perf_counter()
@@ -178,7 +187,7 @@ async def _load(job: Load, backend: str, concurrency: int, stall_timeout_s: floa
     job.timed("cache_write", t)
     job.timings["total"] = (time.perf_counter() - started) * 1000
     return model, {
-        "url": job.url, "timings": job.timings, "warnings": job.warnings,
+        "url": job.url, "timings": job.timings, "warnings": job.warnings, "choice": job.choice,
         "shards": {"count": len(shards), "from_cache": sum(s.source == "cache" for s in shards),
                    "fetched": len(new), "bytes_fetched": sum(map(len, new.values())),
                    "bytes_total": record["bytes"], "parallel": peak},

@@ -96,10 +96,12 @@ def test_selfie_folds_its_hard_swish_chains(assets_dir):
     assert len(chains) == 11 and all(s.folded == 3 for s in chains)
 
 
-@pytest.mark.parametrize("name", ["selfie", "meet", "blazeface"])
+@pytest.mark.parametrize("name", ["selfie", "meet", "blazeface", "emotion"])
 def test_layout_keeps_every_live_tensor_apart(assets_dir, name):
     graph, infos, steps = lowered(assets_dir, name)
     layout = Layout(graph, steps, infos)
+    addressed = {a.key for s in steps for c in s.calls for a in c.args if isinstance(a, At) and not isinstance(a.key, int)}
+    assert {layout.find(key) for key in addressed} <= set(layout.offsets)  # every address a kernel gets has a place
     spans = {}
     for i, step in enumerate(steps):
         for ref in step.reads + step.writes:

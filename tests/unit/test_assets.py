@@ -277,6 +277,7 @@ def test_served_pyodide_is_compiled_and_its_lock_matches(assets_dir):
     for name in ["python_stdlib.zip"] + [e["file_name"] for e in lock["packages"].values()]:
         with zipfile.ZipFile(folder / name) as z:
             infos = z.infolist()
+            assert z.testzip() is None, name  # every entry's CRC checks out
             assert {i.compress_type for i in infos} == {zipfile.ZIP_STORED}, name
             pyc = [i for i in infos if i.filename.endswith(".pyc")]
             assert pyc and not [i.filename for i in infos if i.filename.endswith(".py")], name

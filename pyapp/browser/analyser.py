@@ -33,7 +33,7 @@ from ..graph import build_graph
 from ..inspect import model_card
 from ..model import ModelSpec, check_weights_referenced, decode_weights, parse_model_json
 from ..model.shards import shard_records, verify_shard
-from ..profile import median_ms, profile_cpu, table
+from ..profile import RUNS, median_ms, fastest_mean, fastest_steps, ms_of, profile_cpu, table
 from .canvas import canvas_2d, image_data
 from .gl import Host, shared_context
 from .models import shard_url
@@ -250,26 +250,21 @@ def speed(entry: Analysed) -> dict:
 
 
 @method("analyse_profile")
-def analyse_profile(model: str, image, options: dict | None = None, runs: int = 10) -> dict:
+def analyse_profile(model: str, image, options: dict | None = None, runs: int = RUNS) -> dict:
     entry = _entry(model)
     feeds = feeds_of(entry, image, options)
     if entry.backend == "cpu":
         return profile_cpu(entry.graph, feeds, runs)
     runner = entry.runners["webgl"]
     runner.run(feeds)
-    run_ms = median_ms(lambda: runner.run(feeds), runs)
-    passes = [runner.executor.gpu_profile(feeds) for _ in range(runs)]
-    drain = drain_ms(runner.gl)  # each pass's time includes one read on an idle GPU: taken off
-    steps = [{"name": name, "op": name.split(" ")[0].split("+")[0],
-              "ms": max(float(np.median([p[i][1] for p in passes])) - drain, 0.0)} for i, (name, _) in enumerate(passes[0])]
-    return table(steps, run_ms, "webgl", runs)
-
-
-def drain_ms(gl, reads: int = 20) -> float:
-    """The median ms of a one-texel read when the GPU has nothing left to do."""
-    pixel = np.empty(4, np.float32)
-    gl.readPixels(0, 0, 1, 1, gl.RGBA, gl.FLOAT, Host.f32_view(pixel))
-    return median_ms(lambda: gl.readPixels(0, 0, 1, 1, gl.RGBA, gl.FLOAT, Host.f32_view(pixel)), reads)
+    untimed, passes = [], []
+    for _ in range(runs):  # in turns, as profile_cpu does, so that both see the same load
+        untimed.append(ms_of(lambda: runner.run(feeds)))
+        passes.append(runner.executor.gpu_profile(feeds))
+    per_run = [[ms for _, ms in run] for run in passes]
+    profiled = [sum(run) for run in per_run]
+    steps = [{"name": name, "op": name.split(" ")[0].split("+")[0]} for name, _ in passes[0]]
+    return table(fastest_steps(steps, per_run, profiled), fastest_mean(untimed), "webgl", runs, {"run": untimed, "profiled": profiled})
 
 
 @method("analyse_compare")

@@ -251,7 +251,8 @@ async function liveLoop() {
 
 async function profile() {
   const bitmap = await imageBitmap();
-  const p = await call("analyse_profile", { model: state.model, image: bitmap, options: inputOptions() }, [bitmap]);
+  const runs = Number($("profile-runs").value) || 20;
+  const p = await call("analyse_profile", { model: state.model, image: bitmap, options: inputOptions(), runs }, [bitmap]);
   const t = $("profile-table");
   t.hidden = false;
   t.tBodies[0].replaceChildren(...Object.entries(p.by_op).map(([op, e]) => {

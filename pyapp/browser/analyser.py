@@ -253,6 +253,7 @@ def speed(entry: Analysed) -> dict:
 def analyse_profile(model: str, image, options: dict | None = None, runs: int = RUNS) -> dict:
     entry = _entry(model)
     feeds = feeds_of(entry, image, options)
+    runs = max(1, int(runs))
     if entry.backend == "cpu":
         return profile_cpu(entry.graph, feeds, runs)
     runner = entry.runners["webgl"]

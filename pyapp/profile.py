@@ -85,32 +85,43 @@ def table(steps: list[dict], run_ms: float, backend: str, runs: int, totals: dic
             "by_op": dict(sorted(by_op.items(), key=lambda kv: -kv[1]["ms"])), "steps": steps, "totals": totals or {}}
 
 
-def profile_cpu(graph: Graph, feeds: dict[str, np.ndarray], runs: int = RUNS) -> dict:
-    """ms per node of the numpy backend's plan (the graph as that backend optimises it) and of the
-    executor around them, next to untimed runs, `runs` of each taken in turns after one warm-up so
-    that both see the same load.
+def profile_in_turns(backend: str, run, profiled, runs: int = RUNS) -> dict:
+    """run(): one untimed run; profiled(): [(name, op, ms)] of one profiled run. `runs` of each,
+    taken in turns so that both see the same load.
 
-    Every figure is a mean over the fastest half of the timed runs, so the table adds up to those
-    runs' mean whole time, compared with the same figure of the untimed runs. Medians per node would
-    not add up: a run's wall time grows with every step that another process preempts, while each
-    node's median drops the few runs in which that node was (2-core machine at load 9, in the
-    worker: the medians summed to 0.7x the run). The fastest half: the runs least slowed by others.
+    Every figure is a mean over the fastest half of its runs (the runs least slowed by other work),
+    so the table adds up to the profiled runs' figure, shown next to the untimed runs' one. Medians
+    per step would not add up: a run's wall time grows with every step another process preempts,
+    while each step's median drops the few runs in which that step was (2-core machine at load 9,
+    numpy backend in the worker: the medians summed to 0.7x the run).
     """
+    untimed, passes = [], []
+    for _ in range(runs):
+        untimed.append(ms_of(run))
+        passes.append(profiled())
+    per_run = [[ms for *_, ms in steps] for steps in passes]
+    totals = [sum(ms) for ms in per_run]
+    steps = [{"name": name, "op": op} for name, op, _ in passes[0]]
+    return table(fastest_steps(steps, per_run, totals), fastest_mean(untimed), backend, runs, {"run": untimed, "profiled": totals})
+
+
+def profile_cpu(graph: Graph, feeds: dict[str, np.ndarray], runs: int = RUNS) -> dict:
+    """ms per node of the numpy backend's plan (the graph as that backend optimises it), and the
+    executor's own time around them as one more row, next to untimed runs (profile_in_turns)."""
     graph = optimize(graph, PASSES)
     plain = CpuExecutor(graph)
     times: dict[str, list[float]] = defaultdict(list)
     executor = timed_executor(graph, times)
     plain.run(feeds)
     executor.run(feeds)
-    times.clear()
-    untimed, timed = [], []
-    for _ in range(runs):
-        untimed.append(ms_of(lambda: plain.run(feeds)))
-        timed.append(ms_of(lambda: executor.run(feeds)))
-    nodes = executor.plan.steps
-    per_run = [[times[node.name][i] for node in nodes] + [timed[i] - sum(times[node.name][i] for node in nodes)] for i in range(runs)]
-    steps = [{"name": node.name, "op": node.op} for node in nodes] + [{"name": OUTSIDE, "op": OUTSIDE}]
-    return table(fastest_steps(steps, per_run, timed), fastest_mean(untimed), "cpu", runs, {"run": untimed, "profiled": timed})
+
+    def profiled():
+        times.clear()
+        ms = ms_of(lambda: executor.run(feeds))
+        steps = [(node.name, node.op, times[node.name][0]) for node in executor.plan.steps]
+        return steps + [(OUTSIDE, OUTSIDE, ms - sum(step[2] for step in steps))]
+
+    return profile_in_turns("cpu", lambda: plain.run(feeds), profiled, runs)
 
 
 def format_profile(profile: dict, top: int = 10) -> str:

@@ -33,14 +33,14 @@ from ..graph import build_graph
 from ..inspect import model_card
 from ..model import ModelSpec, check_weights_referenced, decode_weights, parse_model_json
 from ..model.shards import shard_records, verify_shard
-from ..profile import RUNS, median_ms, fastest_mean, fastest_steps, ms_of, profile_cpu, table
+from ..profile import RUNS, median_ms, profile_cpu, profile_in_turns
 from .canvas import canvas_2d, image_data
 from .gl import Host, shared_context
 from .models import shard_url
 from .rpc import method
 from .tasks_methods import image_array
 
-BACKENDS = ("cpu", "webgl")
+BACKENDS = ("cpu", "webgl", "wasm")
 OUTPUT_SHADER = """#version 300 es
 precision highp float;
 uniform vec2 size;
@@ -256,16 +256,15 @@ def analyse_profile(model: str, image, options: dict | None = None, runs: int = 
     runs = max(1, int(runs))
     if entry.backend == "cpu":
         return profile_cpu(entry.graph, feeds, runs)
-    runner = entry.runners["webgl"]
+    runner = entry.runners[entry.backend]
     runner.run(feeds)
-    untimed, passes = [], []
-    for _ in range(runs):  # in turns, as profile_cpu does, so that both see the same load
-        untimed.append(ms_of(lambda: runner.run(feeds)))
-        passes.append(runner.executor.gpu_profile(feeds))
-    per_run = [[ms for _, ms in run] for run in passes]
-    profiled = [sum(run) for run in per_run]
-    steps = [{"name": name, "op": name.split(" ")[0].split("+")[0]} for name, _ in passes[0]]
-    return table(fastest_steps(steps, per_run, profiled), fastest_mean(untimed), "webgl", runs, {"run": untimed, "profiled": profiled})
+    if entry.backend == "wasm":  # ms per kind of step (gemm, depthwise, numpy...), every call timed
+        return profile_in_turns("wasm", lambda: runner.run(feeds), lambda: [(kind, kind, ms) for kind, ms in runner.profile(feeds)["kinds_ms"].items()], runs)
+
+    def passes():
+        return [(name, name.split(" ")[0].split("+")[0], ms) for name, ms in runner.executor.gpu_profile(feeds)]
+
+    return profile_in_turns("webgl", lambda: runner.run(feeds), passes, runs)
 
 
 @method("analyse_compare")

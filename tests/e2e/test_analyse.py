@@ -81,7 +81,7 @@ def selfie_mask(assets_dir) -> np.ndarray:
     return model.predict(x)[0, ..., 0] > 0.5
 
 
-@pytest.mark.parametrize("backend, draw", [("cpu", "readback"), ("webgl", "readback"), ("webgl", "webgl")])
+@pytest.mark.parametrize("backend, draw", [("cpu", "readback"), ("webgl", "readback"), ("webgl", "webgl"), ("wasm", "readback")])
 def test_served_model_on_a_bundled_image(analyse, selfie_mask, backend, draw, output_path):
     loaded = load(analyse, model="selfie", backend=backend)
     assert loaded["error"] is None and loaded["backend"] == backend
@@ -125,7 +125,7 @@ def test_dropped_local_model_vector_output_and_npy(analyse, assets_dir, tmp_path
     np.testing.assert_allclose(np.load(path)[0], want, atol=1e-4)
 
 
-@pytest.mark.parametrize("backend", ["cpu", "webgl"])
+@pytest.mark.parametrize("backend", ["cpu", "webgl", "wasm"])
 def test_profile_sums_to_the_measured_run(analyse, backend):
     load(analyse, model="selfie", backend=backend)
     analyse.evaluate("() => { window.analyser.profile = null; }")
@@ -147,10 +147,10 @@ def test_compare_backends(analyse):
     analyse.click("#compare")
     analyse.wait_for_function("window.analyser.compare !== null", timeout=120_000)
     c = analyse.evaluate("window.analyser.compare")
-    assert set(c["ms"]) == {"cpu", "webgl"} and c["problems"] == {}
+    assert set(c["ms"]) == {"cpu", "webgl", "wasm"} and c["problems"] == {}
     assert all(d == 0 for d in c["max_diff"]["cpu"].values())
-    assert max(c["max_diff"]["webgl"].values()) < 1e-2
-    assert analyse.locator("#compare-table tbody tr").count() == 2
+    assert max(c["max_diff"]["webgl"].values()) < 1e-2 and max(c["max_diff"]["wasm"].values()) < 1e-3
+    assert analyse.locator("#compare-table tbody tr").count() == 3
 
 
 def test_errors_stay_on_the_page(analyse, assets_dir, tmp_path):

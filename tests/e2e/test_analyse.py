@@ -12,6 +12,7 @@ from PIL import Image
 
 from pyapp.analysis import InputOptions, model_input
 from pyapp.api import load_graph_model
+from pyapp.tasks import FaceDetector
 
 OUTPUT_PIXELS = """(name) => {
   const shown = document.querySelector(`#outputs figure[data-name="${name}"] canvas`);
@@ -53,6 +54,24 @@ def run(page, image="astronaut", draw="readback") -> dict:
     page.wait_for_function("window.analyser.last !== null || !document.getElementById('run-error').hidden", timeout=120_000)
     assert page.locator("#run-error").is_hidden(), page.locator("#run-error").text_content()
     return page.evaluate("window.analyser.last")
+
+
+TASK_PIXELS = """() => {
+  const canvas = document.getElementById("task-canvas");
+  const ctx = canvas.getContext("2d");
+  return { width: canvas.width, height: canvas.height, data: Array.from(ctx.getImageData(0, 0, canvas.width, canvas.height).data) };
+}"""
+MARK_COLOUR = (0x39, 0xFF, 0x88)  # static/marks.js
+
+
+def run_task(page, image="astronaut") -> dict:
+    page.select_option("#image-select", label=image)
+    page.select_option("#view", "task")
+    page.evaluate("() => { window.analyser.task = null; }")
+    page.click("#run")
+    page.wait_for_function("window.analyser.task !== null || !document.getElementById('run-error').hidden", timeout=120_000)
+    assert page.locator("#run-error").is_hidden(), page.locator("#run-error").text_content()
+    return page.evaluate("window.analyser.task")
 
 
 def write_model(folder, nodes: list[tuple], input_shape, shards: dict[str, bytes]):
@@ -180,3 +199,31 @@ def test_errors_stay_on_the_page(analyse, assets_dir, tmp_path):
     other = load(analyse, url="http://example.invalid/model.json")
     assert "only models of this page's origin" in other["error"]
     assert "only models of this page's origin" in analyse.locator("#model-error").text_content()
+
+
+def test_task_view_draws_the_face_blazeface_finds(analyse, assets_dir):
+    """The astronaut through blazeface in the task view: one face, its box where CPython's
+    FaceDetector puts it, drawn in the marks' colour over the image, and nothing drawn far from it."""
+    loaded = load(analyse, model="blazeface", backend="cpu")
+    assert loaded["error"] is None and loaded["task"] == "face"
+    try:
+        result = run_task(analyse)
+    finally:
+        analyse.select_option("#view", "tensors")
+    image = np.asarray(Image.open(assets_dir / "images/astronaut.png").convert("RGB"))
+    (want,) = FaceDetector.load(str(assets_dir / "served-models/blazeface/model.json")).detect(image)
+    (face,) = result["faces"]
+    assert (result["width"], result["height"]) == image.shape[1::-1]
+    assert np.abs(np.array(face["box"]) - want.box).max() <= 1, (face["box"], want.box)
+    shown = analyse.evaluate(TASK_PIXELS)
+    pixels = np.array(shown["data"], np.uint8).reshape(shown["height"], shown["width"], 4)
+    marked = np.abs(pixels[..., :3].astype(int) - MARK_COLOUR).max(axis=2) < 40
+    x0, y0, x1, y1 = np.round(want.box).astype(int)
+    for side in (marked[y0, x0 + 10:x1 - 10], marked[y1, x0 + 10:x1 - 10], marked[y0 + 10:y1 - 10, x0], marked[y0 + 10:y1 - 10, x1]):
+        assert side.mean() > 0.9, side.mean()
+    assert marked[y0 + 10:y1 - 10, x0 + 10:x1 - 10].mean() < 0.1  # inside the box: the face (and 6 keypoints)
+    far = np.ones_like(marked)
+    far[max(y0 - 40, 0):y1 + 10, max(x0 - 10, 0):x1 + 10] = False
+    assert marked[far].mean() < 0.001, "marks far from the face"
+    assert np.abs(pixels[far][:, :3].astype(int) - image[far]).max() <= 2, "the image under the marks"
+    assert "face: 1 face(s)" in analyse.locator("#task-caption").text_content()

@@ -54,8 +54,9 @@ class StallForTests:
 
 
 @contextmanager
-def serving(timeout_s: float = 30, stall: dict[str, int] | None = None) -> Iterator[str]:
-    """Yields the server's base URL once it answers; stops it on exit."""
+def serving(timeout_s: float = 30, stall: dict[str, int] | None = None, args: tuple[str, ...] = ()) -> Iterator[str]:
+    """Yields the server's base URL once it answers; stops it on exit. args: more `pyapp serve`
+    arguments (e.g. --models DIR); not with stall."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -63,7 +64,7 @@ def serving(timeout_s: float = 30, stall: dict[str, int] | None = None) -> Itera
         command = [sys.executable, "-m", "pyapp.server.local", "--port", str(port)]
         command += [arg for glob, times in stall.items() for arg in ("--stall", glob, str(times))]
     else:
-        command = [sys.executable, "-m", "pyapp", "serve", "--port", str(port), "--log-level", "warning"]
+        command = [sys.executable, "-m", "pyapp", "serve", "--port", str(port), "--log-level", "warning", *args]
     server = subprocess.Popen(command)
     url = f"http://127.0.0.1:{port}"
     try:

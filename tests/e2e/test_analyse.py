@@ -3,15 +3,18 @@ on a bundled image on every backend checked against the numpy backend in CPython
 against the measured run, errors on the page, and no long task on the main thread."""
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 from conftest import wait_for_state
+from test_demo import camera_file, launch  # noqa: F401  (camera_file: the fake camera's y4m, a fixture)
 from PIL import Image
 
 from pyapp.analysis import InputOptions, model_input
 from pyapp.api import load_graph_model
+from pyapp.server.local import serving
 from pyapp.tasks import FaceDetector
 
 OUTPUT_PIXELS = """(name) => {
@@ -227,3 +230,31 @@ def test_task_view_draws_the_face_blazeface_finds(analyse, assets_dir):
     assert marked[far].mean() < 0.001, "marks far from the face"
     assert np.abs(pixels[far][:, :3].astype(int) - image[far]).max() <= 2, "the image under the marks"
     assert "face: 1 face(s)" in analyse.locator("#task-caption").text_content()
+
+
+@pytest.fixture(scope="module")
+def own_server_page(playwright, tmp_path_factory, assets_dir, camera_file):  # noqa: F811
+    """The analyser on a server of its own started with `--models DIR` (a copy of the bundled emotion
+    model in a tmp folder named "mine"), in a Chromium whose fake camera plays astronaut.png."""
+    mine = tmp_path_factory.mktemp("user") / "mine"
+    shutil.copytree(assets_dir / "served-models/emotion", mine)
+    browser = launch(playwright, extra=[f"--use-file-for-fake-video-capture={camera_file[0]}"])
+    with serving(args=("--models", str(mine))) as url:
+        page = browser.new_context(permissions=["camera"]).new_page()
+        page.goto(url + "/analyse.html")
+        assert wait_for_state(page) == "ready", page.locator("#error").text_content()
+        yield page
+    browser.close()
+
+
+def test_a_model_served_with_models_dir_loads_and_runs(own_server_page, assets_dir):
+    page = own_server_page
+    assert page.evaluate("window.analyser.config.user_models") == {"mine": "/user-models/mine/model.json"}
+    assert page.locator('#model-select optgroup[label="yours (--models)"] option').all_text_contents() == ["mine"]
+    loaded = load(page, model="mine")
+    assert loaded["error"] is None and loaded["card"]["source"].endswith("/user-models/mine/model.json")
+    (out,) = run(page)["outputs"]
+    model = load_graph_model(str(assets_dir / "served-models/emotion/model.json"))
+    want = model.predict(model_input(astronaut(assets_dir), model.inputs[0], InputOptions()))[0]
+    assert out["kind"] == "vector" and out["top"][0]["index"] == int(np.argmax(want))
+    assert abs(out["top"][0]["value"] - float(want.max())) < 1e-4

@@ -122,6 +122,15 @@ def to_rgba(array: np.ndarray, lo: float, hi: float) -> np.ndarray:
     return np.round(rgba * 255).astype(np.uint8)
 
 
+def mask_rgba(alpha: np.ndarray, rgb: tuple[int, int, int] = (57, 255, 136), opacity: float = 0.5) -> np.ndarray:
+    """A segmentation's (H, W) alpha in [0, 1] -> an (H, W, 4) uint8 overlay of one colour (the
+    marks' colour, static/marks.js), to lay over the image."""
+    rgba = np.empty((*alpha.shape, 4), np.uint8)
+    rgba[..., :3] = rgb
+    rgba[..., 3] = np.round(np.clip(alpha, 0, 1) * (255 * opacity))
+    return rgba
+
+
 def latency(times_ms: list[float]) -> dict:
     t = np.asarray(times_ms, np.float64)
     if not t.size:

@@ -2,6 +2,7 @@
 // and images (ImageBitmaps), show what it answers. The analysis itself is Python
 // (pyapp/browser/analyser.py, pyapp/analysis.py, pyapp/inspect.py).
 import { WorkerClient } from "./protocol.js";
+import { drawFaces, drawPose, markScale } from "./marks.js";
 
 const $ = (id) => document.getElementById(id);
 const state = { client: null, model: null, files: null, live: false, stream: null, busy: false };
@@ -99,7 +100,10 @@ async function loadModel(ev) {
       return result;
     }
     state.model = result.model;
-    $("model-status").textContent = `Loaded on ${result.backend} (${result.reason}) in ${fmt(result.load_ms, 0)} ms`;
+    $("model-status").textContent = `Loaded on ${result.backend} (${result.reason}) in ${fmt(result.load_ms, 0)} ms` +
+      (result.task ? ` · a ${result.task} model: view "task" draws its decoded results` : "");
+    $("view").value = result.task ? $("view").value : "tensors";
+    $("view").options[1].disabled = !result.task;
     enableRun(true);
     return result;
   } catch (err) {
@@ -220,7 +224,36 @@ function showSpeed(result) {
   $("speed").tBodies[0].replaceChildren(...rows.map(([k, v]) => { const tr = document.createElement("tr"); tr.append(make("td", k), make("td", String(v))); return tr; }));
 }
 
+// -- task view: the model as its task (pyapp.tasks) sees it, drawn over the image --------------------
+const TASK_CAPTIONS = {
+  face: (r) => `${r.faces.length} face(s)` + r.faces.map((f) => ` · ${f.score.toFixed(2)}`).join(""),
+  pose: (r) => `pose score ${r.pose.score.toFixed(2)}`,
+  segment: (r) => `person covers ${(100 * r.coverage).toFixed(1)}% of the image`,
+  classify: (r) => r.categories.slice(0, 3).map((c) => `${c.label} ${c.score.toFixed(3)}`).join(" · "),
+  embed: (r) => `embedding of ${r.embedding.shape.join("×")} values`,
+};
+
+async function runTask() {
+  const [bitmap, shown] = [await imageBitmap(), await imageBitmap()];
+  const r = await call("analyse_task", { model: state.model, image: bitmap }, [bitmap]);
+  const canvas = $("task-canvas");
+  Object.assign(canvas, { width: r.width, height: r.height });
+  const ctx = canvas.getContext("2d");
+  ctx.drawImage(shown, 0, 0);
+  if (r.images.mask) ctx.drawImage(r.images.mask, 0, 0);
+  $("task-view").hidden = false;
+  const px = markScale(canvas);
+  if (r.kind === "face") drawFaces(ctx, r.faces, px);
+  if (r.kind === "pose") drawPose(ctx, r.pose, r.skeleton, px);
+  const ms = Object.entries(r.timings).map(([stage, t]) => `${stage} ${fmt(t)} ms`).join(", ");
+  $("task-caption").textContent = `${r.kind}: ${TASK_CAPTIONS[r.kind](r)} (${ms})`;
+  window.analyser.task = r;
+  return r;
+}
+
 async function runOnce() {
+  $("task-view").hidden = $("view").value !== "task";
+  if ($("view").value === "task") return runTask();
   const bitmap = await imageBitmap();
   const result = await call("analyse_run", { model: state.model, image: bitmap, options: inputOptions(), draw: $("draw").value }, [bitmap]);
   $("outputs").replaceChildren(...result.outputs.map((out) => showOutput(out, result.images[out.name])));
@@ -251,7 +284,8 @@ async function liveLoop() {
 
 async function profile() {
   const bitmap = await imageBitmap();
-  const p = await call("analyse_profile", { model: state.model, image: bitmap, options: inputOptions() }, [bitmap]);
+  const runs = Number($("profile-runs").value) || 20;
+  const p = await call("analyse_profile", { model: state.model, image: bitmap, options: inputOptions(), runs }, [bitmap]);
   const t = $("profile-table");
   t.hidden = false;
   t.tBodies[0].replaceChildren(...Object.entries(p.by_op).map(([op, e]) => {
@@ -260,7 +294,7 @@ async function profile() {
     return tr;
   }));
   t.tFoot.replaceChildren(make("tr"));
-  t.tFoot.rows[0].append(make("td", `${p.backend}: steps sum to ${fmt(p.sum_ms, 2)} ms; a run takes ${fmt(p.run_ms, 2)} ms (median of ${p.runs})`));
+  t.tFoot.rows[0].append(make("td", `${p.backend}: steps sum to ${fmt(p.sum_ms, 2)} ms; a run takes ${fmt(p.run_ms, 2)} ms (means of the fastest half of ${p.runs} runs each)`));
   t.tFoot.rows[0].cells[0].colSpan = 4;
   window.analyser.profile = p;
   return p;
@@ -308,7 +342,7 @@ async function start() {
       showError("error", `${msg.stage}: ${msg.message}`);
     }
   });
-  window.analyser = { config, call, loadModel, runOnce, profile, compare, setFiles };
+  window.analyser = { config, call, loadModel, runOnce, profile, compare, setFiles, task: null };
   setupModelIn(config);
   setupImages(config);
   setupRun();

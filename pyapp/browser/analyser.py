@@ -5,6 +5,7 @@
     analyse_profile(model, image, options)  per-step times (numpy per node, WebGL per pass)
     analyse_compare(model, image, options)  every backend on the same input: times, max difference
     analyse_npy(model, output)  the last run's output as .npy bytes
+    analyse_task(model, image)  a task model (pyapp.tasks) as its task: faces, pose, mask, labels
     analyse_dispose(model)
 
 A model comes from a same-origin URL (its shards fetched beside it) or from files the page read
@@ -25,7 +26,7 @@ import numpy as np
 from pyodide.ffi import to_js
 
 from .. import analysis
-from ..api import check_input, load_backend
+from ..api import GraphModel, check_input, load_backend
 from ..backends.webgl.glsl import VERTEX
 from ..effects.gl import Compositor
 from ..errors import InputError, PyappError, WeightsError
@@ -33,14 +34,17 @@ from ..graph import build_graph
 from ..inspect import model_card
 from ..model import ModelSpec, check_weights_referenced, decode_weights, parse_model_json
 from ..model.shards import shard_records, verify_shard
-from ..profile import median_ms, profile_cpu, table
+from ..tasks import CONFIGS, TASKS
+from ..tasks.config import model_name
+from ..tasks.task import Task
+from ..profile import RUNS, median_ms, profile_cpu, profile_in_turns
 from .canvas import canvas_2d, image_data
 from .gl import Host, shared_context
 from .models import shard_url
 from .rpc import method
-from .tasks_methods import image_array
+from .tasks_methods import PLAIN, image_array
 
-BACKENDS = ("cpu", "webgl")
+BACKENDS = ("cpu", "webgl", "wasm")
 OUTPUT_SHADER = """#version 300 es
 precision highp float;
 uniform vec2 size;
@@ -61,11 +65,14 @@ void main() {
 class Analysed:
     spec: ModelSpec
     graph: object
+    weights: dict
+    name: str  # the folder model.json is in: the model's key in pyapp.tasks.CONFIGS when it is a task model
     runners: dict = field(default_factory=dict)  # backend -> runner
     backend: str = "cpu"
     last: dict = field(default_factory=dict)  # output name -> array, of the last run
     first_ms: float | None = None
     times: deque = field(default_factory=lambda: deque(maxlen=200))  # (finished at, ms) of recent runs
+    task: Task | None = None  # made on the first analyse_task
 
 
 LOADED: dict[str, Analysed] = {}
@@ -143,7 +150,7 @@ async def analyse_load(url: str | None = None, files=None, backend: str = "auto"
         graph = build_graph(spec, weights)
     except PyappError as e:
         return {"card": model_card(spec, sizes, None, str(e)), "model": None, "error": f"{type(e).__name__}: {e}"}
-    entry = Analysed(spec, graph)
+    entry = Analysed(spec, graph, weights, "" if files is not None else model_name(url))
     reason = "chosen"
     if backend == "auto":
         try:
@@ -156,7 +163,12 @@ async def analyse_load(url: str | None = None, files=None, backend: str = "auto"
     model_id = f"a{next(_ids)}"
     LOADED[model_id] = entry
     return {"card": model_card(spec, sizes, graph), "model": model_id, "backend": backend, "reason": reason,
-            "error": None, "load_ms": (time.perf_counter() - t0) * 1000}
+            "task": task_kind(entry.name), "error": None, "load_ms": (time.perf_counter() - t0) * 1000}
+
+
+def task_kind(name: str) -> str | None:
+    """The task a model of this name runs (pyapp.tasks.CONFIGS), if any."""
+    return CONFIGS[name].task if name in CONFIGS else None
 
 
 def _entry(model: str) -> Analysed:
@@ -250,26 +262,21 @@ def speed(entry: Analysed) -> dict:
 
 
 @method("analyse_profile")
-def analyse_profile(model: str, image, options: dict | None = None, runs: int = 10) -> dict:
+def analyse_profile(model: str, image, options: dict | None = None, runs: int = RUNS) -> dict:
     entry = _entry(model)
     feeds = feeds_of(entry, image, options)
+    runs = max(1, int(runs))
     if entry.backend == "cpu":
         return profile_cpu(entry.graph, feeds, runs)
-    runner = entry.runners["webgl"]
+    runner = entry.runners[entry.backend]
     runner.run(feeds)
-    run_ms = median_ms(lambda: runner.run(feeds), runs)
-    passes = [runner.executor.gpu_profile(feeds) for _ in range(runs)]
-    drain = drain_ms(runner.gl)  # each pass's time includes one read on an idle GPU: taken off
-    steps = [{"name": name, "op": name.split(" ")[0].split("+")[0],
-              "ms": max(float(np.median([p[i][1] for p in passes])) - drain, 0.0)} for i, (name, _) in enumerate(passes[0])]
-    return table(steps, run_ms, "webgl", runs)
+    if entry.backend == "wasm":  # ms per kind of step (gemm, depthwise, numpy...), every call timed
+        return profile_in_turns("wasm", lambda: runner.run(feeds), lambda: [(kind, kind, ms) for kind, ms in runner.profile(feeds)["kinds_ms"].items()], runs)
 
+    def passes():
+        return [(name, name.split(" ")[0].split("+")[0], ms) for name, ms in runner.executor.gpu_profile(feeds)]
 
-def drain_ms(gl, reads: int = 20) -> float:
-    """The median ms of a one-texel read when the GPU has nothing left to do."""
-    pixel = np.empty(4, np.float32)
-    gl.readPixels(0, 0, 1, 1, gl.RGBA, gl.FLOAT, Host.f32_view(pixel))
-    return median_ms(lambda: gl.readPixels(0, 0, 1, 1, gl.RGBA, gl.FLOAT, Host.f32_view(pixel)), reads)
+    return profile_in_turns("webgl", lambda: runner.run(feeds), passes, runs)
 
 
 @method("analyse_compare")
@@ -297,10 +304,33 @@ def analyse_npy(model: str, output: str):
     return to_js(analysis.npy_bytes(entry.last[output]))
 
 
+@method("analyse_task")
+def analyse_task(model: str, image) -> dict:
+    """The model run as its task (pyapp.tasks: the task's own preprocessing and decoding) on the
+    image: the result as task_run gives it, in the image's pixels; a segmentation's mask comes as
+    an ImageBitmap of the image's size (its alpha the task's edge ramp)."""
+    entry = _entry(model)
+    if (kind := task_kind(entry.name)) is None:
+        raise InputError(f"no task known for model {entry.name or '(local files)'!r}: tasks run the models named "
+                         f"{', '.join(CONFIGS)}, served from a folder of that name")
+    if entry.task is None:
+        entry.task = TASKS[kind](GraphModel(entry.spec, entry.weights, entry.backend), entry.name)
+    array = image_array(image)
+    result = getattr(entry.task, entry.task.verb)(array)
+    answer = {"kind": kind, **PLAIN[kind](result), "width": int(array.shape[1]), "height": int(array.shape[0]),
+              "timings": entry.task.timings, "images": {}}
+    if kind == "segment":
+        answer.pop("probability")
+        answer["images"]["mask"] = bitmap_of(analysis.mask_rgba(result.alpha))
+    return answer
+
+
 @method("analyse_dispose")
 def analyse_dispose(model: str) -> bool:
     entry = LOADED.pop(model, None)
     for runner in (entry.runners.values() if entry else ()):
         if hasattr(runner, "dispose"):
             runner.dispose()
+    if entry is not None and entry.task is not None:
+        entry.task.dispose()
     return entry is not None

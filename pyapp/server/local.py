@@ -56,17 +56,19 @@ class StallForTests:
 
 
 @contextmanager
-def serving(timeout_s: float = 30, stall: dict[str, int] | None = None, production: bool = False) -> Iterator[str]:
-    """Yields the server's base URL once it answers; stops it on exit."""
+def serving(timeout_s: float = 30, stall: dict[str, int] | None = None, production: bool = False,
+            args: tuple[str, ...] = ()) -> Iterator[str]:
+    """Yields the server's base URL once it answers; stops it on exit. args: more server arguments
+    (e.g. --models DIR), which both servers take."""
     if production and stall:
         raise PyappError("`pyapp serve` cannot stall downloads: that is the test server's job")
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     if production:
-        command = [sys.executable, "-m", "pyapp", "serve", "--port", str(port), "--log-level", "warning"]
+        command = [sys.executable, "-m", "pyapp", "serve", "--port", str(port), "--log-level", "warning", *args]
     else:
-        command = [sys.executable, "-m", "pyapp.server.local", "--port", str(port)]
+        command = [sys.executable, "-m", "pyapp.server.local", "--port", str(port), *args]
         command += [arg for glob, times in (stall or {}).items() for arg in ("--stall", glob, str(times))]
     server = subprocess.Popen(command)
     url = f"http://127.0.0.1:{port}"
@@ -96,8 +98,10 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--stall", nargs=2, action="append", default=[], metavar=("GLOB", "TIMES"),
                         help="stall the first TIMES GETs of each URL path matching GLOB")
+    parser.add_argument("--models", action="append", default=[], metavar="DIR", help="as `pyapp serve --models`")
     args = parser.parse_args()
-    app = StallForTests(create_app(for_tests=True), {glob: int(times) for glob, times in args.stall})
+    app = StallForTests(create_app(model_dirs=args.models, for_tests=True),
+                        {glob: int(times) for glob, times in args.stall})
     uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning")
 
 

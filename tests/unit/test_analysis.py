@@ -5,7 +5,7 @@ import pytest
 from PIL import Image
 
 from pyapp.analysis import (InputOptions, describe_output, display_range, image_shape, latency, max_differences,
-                            model_input, npy_bytes, to_rgba)
+                            mask_rgba, model_input, npy_bytes, to_rgba)
 from pyapp.errors import InputError
 from pyapp.model import TensorSpec
 from pyapp.tasks.preprocess import Preprocess, prepare
@@ -85,3 +85,10 @@ def test_latency_differences_and_npy():
     assert max_differences({"cpu": a, "webgl": {"y": np.array([1.0, 2.5])}}) == {"cpu": {"y": 0.0}, "webgl": {"y": 0.5}}
     x = np.arange(6, dtype=np.float32).reshape(2, 3)
     np.testing.assert_array_equal(np.load(io.BytesIO(npy_bytes(x))), x)
+
+
+def test_a_mask_overlay_is_one_colour_with_the_alpha_scaled():
+    alpha = np.array([[0.0, 0.5], [1.0, 2.0]], np.float32)
+    rgba = mask_rgba(alpha, (1, 2, 3), opacity=0.5)
+    assert rgba.shape == (2, 2, 4) and rgba.dtype == np.uint8
+    assert (rgba[..., :3] == [1, 2, 3]).all() and rgba[..., 3].tolist() == [[0, 64], [128, 128]]

@@ -159,13 +159,9 @@ def with_residual(lw: Lowering, step: Step) -> Step:
     lw.taken.add(add.name)
     last, act = then_activation(lw, add)
     out = (last.name, 0)
-    # the step is now named after its last node, and so is its scratch (im2col columns)
-    renamed = {At(y): At(out), At((step.node.name, -1)): At((last.name, -1))}
-    calls = tuple(Call(c.kernel, tuple(renamed.get(a, a) if isinstance(a, At) else a for a in c.args)) for c in step.calls)
-    gemm = calls[-1]
-    calls = calls[:-1] + (Call("gemm_f32", gemm.args[:8] + (act, At(others[0]))),)
-    return replace(step, node=last, reads=step.reads + (others[0],), writes=(out,), calls=calls,
-                   folded=1 + int(last is not add))
+    args = tuple(At(out) if a == At(y) else a for a in gemm.args[:8]) + (act, At(others[0]))
+    return replace(step, node=last, reads=step.reads + (others[0],), writes=(out,),
+                   calls=step.calls[:-1] + (Call("gemm_f32", args),), folded=1 + int(last is not add))
 
 
 def deconv(lw: Lowering, node: Node) -> Step | None:

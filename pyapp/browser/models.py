@@ -35,7 +35,7 @@ from ..model.shards import shard_records, verify_shard
 from ..wire import from_wire
 from . import cache
 from .fetch import DEFAULT_CONCURRENCY, DEFAULT_STALL_TIMEOUT_S, DownloadStalled, Validators, fetch, fetch_all
-from .gl import Host, shared_context
+from .gl import backend_options
 from .rpc import Transferring, event, method
 
 LOADED: dict[str, GraphModel] = {}
@@ -161,9 +161,7 @@ async def _load(job: Load, backend: str, concurrency: int, stall_timeout_s: floa
     check_weights_referenced(spec, weights)
     job.timed("decode", t)
     t = time.perf_counter()
-    # the webgl backend never imports the browser side: it is handed the worker's context
-    gpu = {"gl": shared_context(), "host": Host} if backend == "webgl" else {}
-    model = GraphModel.from_spec(spec, weights, backend=backend, **gpu)
+    model = GraphModel.from_spec(spec, weights, backend=backend, **backend_options(backend))
     job.timed("build", t)
 
     t = time.perf_counter()

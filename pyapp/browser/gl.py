@@ -32,6 +32,12 @@ def create_context(width: int = 1, height: int = 1, **attributes):
 SHARED = []
 
 
+def backend_options(backend: str) -> dict:
+    """What a backend's compile() takes from the browser: the webgl backend, which never imports
+    this package, is handed the worker's shared context and Host."""
+    return {"gl": shared_context(), "host": Host} if backend == "webgl" else {}
+
+
 def shared_context():
     """One WebGL2 context for the worker's models (created on first use)."""
     if not SHARED:

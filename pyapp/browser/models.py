@@ -36,7 +36,7 @@ from ..wire import from_wire
 from . import cache
 from .choice import choose
 from .fetch import DEFAULT_CONCURRENCY, DEFAULT_STALL_TIMEOUT_S, DownloadStalled, Validators, fetch, fetch_all
-from .gl import Host, shared_context
+from .gl import backend_options
 from .rpc import Transferring, event, method
 
 LOADED: dict[str, GraphModel] = {}
@@ -136,9 +136,7 @@ async def load(url: str, backend: str, concurrency: int,
 
 
 def build_model(spec: ModelSpec, weights, backend: str) -> GraphModel:
-    # the webgl backend never imports the browser side: it is handed the worker's context
-    gpu = {"gl": shared_context(), "host": Host} if backend == "webgl" else {}
-    return GraphModel.from_spec(spec, weights, backend=backend, **gpu)
+    return GraphModel.from_spec(spec, weights, backend=backend, **backend_options(backend))
 
 
 async def _load(job: Load, backend: str, concurrency: int, stall_timeout_s: float) -> tuple[GraphModel, dict]:

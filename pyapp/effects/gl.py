@@ -29,8 +29,10 @@ class Compositor:
     def __init__(self, gl, host):
         self.gl, self.host = gl, host
         self.gpu = GL(gl, host)
-        self.gpu.compile({source: f"effects {name}" for name, (source, _) in PROGRAMS.items()})
-        self.programs = {name: self.gpu.program(source, uniforms) for name, (source, uniforms) in PROGRAMS.items()}
+        self.gpu.compile({source: f"effects {name}" for name, (source, _) in PROGRAMS.items()})  # one batch
+        self.programs: dict[str, tuple] = {}
+        for name, (source, uniforms) in PROGRAMS.items():
+            self.add_program(name, source, uniforms)
         self.textures = {name: self.gpu.texture(gl.TEXTURE_2D, linear=True) for name in FORMATS}
         self.sizes: dict[str, tuple[int, int]] = {}
         self.framebuffer = self.gpu.framebuffer()  # attached to each target in turn
@@ -38,6 +40,11 @@ class Compositor:
         self.history_size: tuple[int, int] | None = None  # of that mask; None: no mask yet
         self.allocate("background", 1, 1)
         self.fill("background", 0.5)  # grey until an image is set
+
+    def add_program(self, name: str, source: str, uniforms: tuple[str, ...]) -> None:
+        """A full-target fragment shader (shaders.HEADER's `size` and `o`) that draw() runs by name."""
+        self.gpu.compile({source: f"effects {name}"})
+        self.programs[name] = self.gpu.program(source, uniforms)
 
     def allocate(self, name: str, h: int, w: int) -> None:
         """(Re)size a render target; the texture object stays the same one."""

@@ -98,10 +98,7 @@ def outs(node: Node) -> tuple[Ref, ...]:
 
 def fused_activation(node: Node) -> int | None:
     """The activation code of a fused conv / matmul's epilogue, None when the kernels have none for it."""
-    ops = [v.decode() if isinstance(v, bytes) else str(v) for v in node.raw.get("fused_ops") or []]
-    if ops[:1] not in ([], ["BiasAdd"]) or len(ops) > 2:
-        return None
-    act = ops[1] if len(ops) == 2 else None
+    act = node.attrs.fused.activation  # parse_fused already refused what is not BiasAdd + one activation
     return ACTIVATIONS.get(act) if act in ("Relu", "Relu6", "Sigmoid", "Tanh", None) else None
 
 

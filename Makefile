@@ -8,15 +8,15 @@ export OPENBLAS_NUM_THREADS ?= 1
 VENV := .venv
 BIN := $(VENV)/bin
 WHEEL := dist/pyapp-$(shell sed -n 's/^__version__ = "\(.*\)"/\1/p' pyapp/__init__.py)-py3-none-any.whl
-PYAPP_SOURCES := $(shell find pyapp -name '*.py') pyproject.toml
+PYAPP_SOURCES := $(shell find pyapp -name '*.py') pyapp/backends/wasm/kernels.wasm pyproject.toml
 
-.PHONY: run test test-unit test-e2e bench setup assets wheel browser clean
+.PHONY: run test test-unit test-e2e bench setup assets wheel browser wasm-toolchain wasm-check clean
 
 run: setup
 	$(BIN)/pyapp serve --host $(HOST) --port $(PORT)
 
 # pytest exits 5 when it collected nothing: say so plainly instead of a bare make error.
-test: setup browser
+test: setup browser wasm-check
 	$(BIN)/python -m pytest -ra; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests"; fi; exit $$rc
 
@@ -56,6 +56,15 @@ $(WHEEL): $(VENV)/.installed $(PYAPP_SOURCES)
 browser:
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
 	@command -v ffmpeg >/dev/null || { apt-get update -qq && apt-get install -y -qq ffmpeg; }
+
+# The wasm kernels are committed (pyapp/backends/wasm/kernels.wasm); `make test` rebuilds them with the
+# pinned Debian clang/lld 14 and requires the same bytes (tools/wasm_build.py).
+WASM_TOOLCHAIN := clang-14=1:14.0.6-12 lld-14=1:14.0.6-12
+wasm-toolchain:
+	@command -v clang-14 >/dev/null && command -v wasm-ld-14 >/dev/null || { apt-get update -qq && apt-get install -y -qq $(WASM_TOOLCHAIN); }
+
+wasm-check: $(VENV)/.installed wasm-toolchain
+	$(BIN)/python -m tools.wasm_build --check
 
 clean:
 	rm -rf build dist

@@ -1,4 +1,4 @@
-"""`pyapp` command line: serve | setup | inspect | shard | quantize | bench."""
+"""`pyapp` command line: serve | setup | inspect | profile | shard | quantize | bench."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from pathlib import Path
 
 # Tools with their own argument parsers: `pyapp NAME ARGS...` runs MODULE.main(ARGS).
 TOOLS = {
-    "inspect": ("pyapp.inspect", "describe a TF.js graph model"),
+    "inspect": ("pyapp.inspect", "the model card of a TF.js graph model (--json for all of it)"),
+    "profile": ("pyapp.profile", "time a model's run per op and per node"),
     "shard": ("pyapp.shard", "re-cut a model's weights into shards with sha256s"),
     "quantize": ("pyapp.quantize", "store float32 weights as float16/uint8/uint16"),
     "bench": ("pyapp.bench.run", "pyapp vs TF.js 4.22 in Chromium: table, JSON, HTML report"),
@@ -19,10 +20,16 @@ TOOLS = {
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from .errors import PyappError
     from .server.app import create_app
 
+    try:
+        app = create_app(model_dirs=args.models)
+    except PyappError as e:
+        print(f"pyapp serve: {e}", file=sys.stderr)
+        return 1
     print(f"pyapp: serving on http://{args.host}:{args.port}/", file=sys.stderr, flush=True)
-    uvicorn.run(create_app(), host=args.host, port=args.port, log_level=args.log_level)
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
     return 0
 
 
@@ -44,6 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--log-level", default="info")
+    serve.add_argument("--models", action="append", default=[], metavar="DIR",
+                       help="also serve your own model folder(s) (DIR/model.json or DIR/*/model.json), "
+                            "from where they are; repeatable")
     serve.set_defaults(run=cmd_serve)
 
     setup = sub.add_parser("setup", help="fetch and verify the pinned assets (cached, offline after)")

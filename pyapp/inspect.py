@@ -1,5 +1,7 @@
-"""`pyapp inspect MODEL.json [--json]`: what a TF.js graph model holds, read from model.json alone
-(no tensor is decoded, inline Const values included; shard files are only looked at)."""
+"""`pyapp inspect MODEL.json [--json]`: the model card of a TF.js graph model. What model.json holds
+is read without decoding any tensor (inline Const values included; shard files are only looked
+at); the estimated costs (pyapp.card) need the model loaded, and are left out, with the reason,
+when it does not load (missing shard, unsupported op, a tensor over the size limit)."""
 
 from __future__ import annotations
 
@@ -10,18 +12,34 @@ from collections import Counter
 from math import prod
 from pathlib import Path
 
+from pyapp.card import costs
 from pyapp.errors import PyappError
-from pyapp.model import FileFetcher, TensorSpec, parse_model_json
+from pyapp.graph import Graph, build_graph
+from pyapp.model import FileFetcher, ModelSpec, TensorSpec, load_model_spec, parse_model_json
+from pyapp.ops import supported_ops
 
 
 def inspect_model(source: str | Path) -> dict:
+    """The card of model.json at `source`, shards looked at on disk; costs when the model loads."""
     source, folder = str(source), Path(source).parent
     spec = parse_model_json(FileFetcher(folder, source).fetch(Path(source).name), source, values=False)
+    sizes = {path: _file_size(folder / path) for group in spec.groups for path in group.paths}
+    try:
+        graph = build_graph(*load_model_spec(source))
+    except PyappError as e:  # the facts model.json gives still stand
+        return model_card(spec, sizes, None, str(e))
+    return model_card(spec, sizes, graph)
+
+
+def model_card(spec: ModelSpec, shard_sizes: dict[str, int | None], graph: Graph | None = None,
+               costs_error: str | None = None) -> dict:
+    """What a model is, from its spec, the size of each shard as found (None: missing) and, when it
+    could be built, its graph (for the estimated costs). The analyser page shows the same dict."""
     weights = [w for group in spec.groups for w in group.weights]
     ops = Counter(node.op for node in spec.nodes)
-    supported = _supported_ops()
+    supported = supported_ops()
     return {
-        "source": source,
+        "source": spec.source,
         "format": spec.format,
         "generated_by": spec.generated_by,
         "converted_by": spec.converted_by,
@@ -30,22 +48,16 @@ def inspect_model(source: str | Path) -> dict:
         "outputs": [_tensor(t) for t in spec.outputs],
         "nodes": len(spec.nodes),
         "ops": dict(ops.most_common()),
-        "unsupported_ops": sorted(op for op in ops if op not in supported) if supported is not None else [],
+        "unsupported_ops": sorted(op for op in ops if op not in supported),
         "weights": len(weights),
         "parameters": sum(prod(w.shape) for w in weights),
         "weight_bytes": spec.weight_bytes(),
         "bytes_by_dtype": _bytes_by(weights, lambda w: w.dtype),
         "bytes_by_quantization": _bytes_by(weights, lambda w: (w.quantization or {}).get("dtype", "none")),
-        "groups": [_group(group, folder) for group in spec.groups],
+        "groups": [_group(group, shard_sizes) for group in spec.groups],
+        "costs": costs(graph) if graph is not None else None,
+        "costs_error": costs_error,
     }
-
-
-def _supported_ops() -> set[str] | None:
-    try:
-        from pyapp.ops import supported_ops  # lazily: inspecting a model needs no kernels
-    except ImportError:
-        return None
-    return supported_ops()
 
 
 def _tensor(t: TensorSpec) -> dict:
@@ -59,8 +71,8 @@ def _bytes_by(weights, key) -> dict[str, int]:
     return dict(totals.most_common())
 
 
-def _group(group, folder: Path) -> dict:
-    shards = [{"path": path, "bytes_on_disk": _file_size(folder / path)} for path in group.paths]
+def _group(group, shard_sizes: dict[str, int | None]) -> dict:
+    shards = [{"path": path, "bytes_on_disk": shard_sizes.get(path)} for path in group.paths]
     expected = sum(w.byte_size or 0 for w in group.weights)
     on_disk = sum(s["bytes_on_disk"] or 0 for s in shards)
     return {"weights": len(group.weights), "expected_bytes": expected, "shards": shards, "bytes_on_disk": on_disk,
@@ -88,7 +100,18 @@ def format_inspect(report: dict) -> str:
     lines += _table("shards", shards)
     lines += [f"           group {i}: {g['bytes_on_disk']:,} bytes on disk, {g['expected_bytes']:,} expected"
               for i, g in enumerate(report["groups"]) if not g["ok"]]
-    return "\n".join(lines)
+    return "\n".join(lines + _cost_lines(report))
+
+
+def _cost_lines(report: dict) -> list[str]:
+    c = report["costs"]
+    if c is None:
+        return [f"costs      not estimated: {report['costs_error']}"]
+    inputs = ", ".join(f"{name} {_shape(shape)}" for name, shape in c["input_shapes"].items())
+    lines = [f"costs      {c['flops'] / 1e6:,.1f} MFLOPs, {c['activation_bytes']:,} activation bytes "
+             f"(peak {c['peak_activation_bytes']:,} alive), depth {c['depth']} (estimated for {inputs})"]
+    return lines + _table("by op", [(op, f"{e['count']}x", f"{e['flops'] / 1e6:,.2f} MFLOPs", f"{e['activation_bytes']:,} bytes")
+                                    for op, e in c["by_op"].items()])
 
 
 def _shape(shape: list | None) -> str:

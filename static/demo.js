@@ -2,10 +2,10 @@
 // happen in Python in the worker (pyapp/browser/demo.py); this file only moves frames and shows them,
 // and in faces mode draws the faces the worker found over the frame.
 import { WorkerClient } from "./protocol.js";
+import { drawFaces as drawFaceMarks, markScale } from "./marks.js";
 
 const $ = (id) => document.getElementById(id);
 const BACKGROUNDS = ["sunset", "ocean", "studio", "bokeh"];
-const FACE_COLOUR = "#39ff88";
 const OPTION_INPUTS = { model: "value", backend: "value", resolution: "value", blur: "number", colour: "value",
   opacity: "number", threshold: "number", softness: "number", smoothing: "number", flip: "checked" };
 
@@ -54,22 +54,7 @@ function drawFaces(result) {
   }
   const ctx = canvas.getContext("2d");
   ctx.clearRect(0, 0, canvas.width, canvas.height);
-  const shown = canvas.getBoundingClientRect();  // frame pixels per screen pixel, the frame fitted in
-  const px = Math.max(canvas.width / shown.width, canvas.height / shown.height) || 1;
-  const line = 3 * px;
-  ctx.lineWidth = line;
-  ctx.strokeStyle = ctx.fillStyle = FACE_COLOUR;
-  ctx.font = `600 ${15 * px}px system-ui, sans-serif`;
-  for (const face of result.faces) {
-    const [x0, y0, x1, y1] = face.box;
-    ctx.strokeRect(x0, y0, x1 - x0, y1 - y0);
-    for (const k of face.keypoints) {
-      ctx.beginPath();
-      ctx.arc(k.x, k.y, 1.5 * line, 0, 2 * Math.PI);
-      ctx.fill();
-    }
-    ctx.fillText(face.score.toFixed(2), x0, Math.max(y0 - 2 * line, 15 * px));
-  }
+  drawFaceMarks(ctx, result.faces, markScale(canvas));
   setText("faces-found", String(result.faces.length));
   setText("decode-ms", `${result.timings.decode.toFixed(2)} ms`);
   setText("backend-active", result.backend);

@@ -1,5 +1,6 @@
 // Boots Pyodide, loads numpy, installs the pyapp wheel, then hands every request to Python.
 // Glue only: each stage is timed and reported; any failure names its stage.
+import { sameOrigin } from "./origin.js";
 import { BOOT, EVENT, REQUEST, RESPONSE } from "./protocol.js";
 
 const post = (msg) => self.postMessage(msg);
@@ -19,10 +20,12 @@ async function stage(name, work) {
 }
 
 async function boot(config) {
-  const origin = self.location.origin;
-  const indexURL = new URL(config.pyodide, origin).href;
-  if (!config.wheel) throw Object.assign(new Error("the server has no pyapp wheel to offer (run `make run` to build it)"), { stage: "pyapp" });
-  const wheelURL = new URL(config.wheel, origin).href;
+  // The page's config names the runtime and the wheel (this origin's files only); whether the test
+  // hooks are on, the server alone says, so no script on the page can turn them on.
+  const server = fetch("/api/config").then((r) => r.json());
+  const indexURL = sameOrigin(config.pyodide, "pyodide");
+  const wheelURL = config.wheel && sameOrigin(config.wheel, "wheel");
+  if (!wheelURL) throw Object.assign(new Error("the server has no pyapp wheel to offer (run `make run` to build it)"), { stage: "pyapp" });
   // Downloads that need no runtime start now, so they overlap its download and start-up.
   const wheel = settled(fetchBytes(wheelURL));
   const numpyCached = settled(prefetchLocked(indexURL, "numpy"));
@@ -41,7 +44,11 @@ async function boot(config) {
     pyodide.unpackArchive(bytes, "zip", { extractDir: sitePackages });
     pyodide.runPython("import importlib; importlib.invalidate_caches()");
   });
-  const worker = await stage("import", () => pyodide.pyimport("pyapp.browser.worker"));
+  const worker = await stage("import", async () => {
+    const module = pyodide.pyimport("pyapp.browser.worker");
+    if ((await server).test_hooks) module.enable_test_hooks();
+    return module;
+  });
   // From here on Python answers: it posts responses and events itself.
   self.onmessage = (ev) => {
     if (ev.data.kind === REQUEST) worker.on_request(ev.data);

@@ -18,6 +18,7 @@ class Engine:
 
 ENGINES = (
     Engine("pyapp", "webgl", "worker"),
+    Engine("pyapp", "wasm", "worker"),
     Engine("pyapp", "cpu", "worker"),
     Engine("tfjs", "webgl", "main"),
     Engine("tfjs", "wasm", "main"),

@@ -10,11 +10,12 @@ from __future__ import annotations
 import asyncio
 import inspect
 import traceback
+from dataclasses import dataclass, field
 
 import js
-from pyodide.ffi import to_js
 
 from ..errors import PyappError
+from .jsbridge import js_array, js_object
 
 METHODS = {}
 
@@ -28,36 +29,53 @@ def method(name: str):
     return register
 
 
+@dataclass
+class Transferring:
+    """A method's result and the ArrayBuffers that move (not copy) to the page with it. Only buffers
+    made for the reply: a view of Pyodide's heap must never be transferred."""
+    result: object
+    buffers: list = field(default_factory=list)
+
+
 def post(message: dict, transfer=()) -> None:
-    js.postMessage(to_js(message, dict_converter=js.Object.fromEntries), to_js(list(transfer)))
+    # No PyProxy may leave: postMessage cannot clone one, so an object with no JS form fails here, as
+    # a ConversionError the caller can answer with, instead of a proxy that leaks or cannot be sent.
+    js.postMessage(js_object(message, create_pyproxies=False), js_array(transfer))
 
 
 def event(type_: str, **fields) -> None:
     post({"kind": "event", "type": type_, **fields})
 
 
-async def handle(message: dict) -> dict:
+async def handle(message: dict) -> tuple[dict, list]:
     name, params = message["method"], message.get("params") or {}
     fn = METHODS.get(name)
     if fn is None:
-        return {"ok": False, "error": f"unknown method {name!r}; known: {', '.join(sorted(METHODS))}"}
+        return {"ok": False, "error": f"unknown method {name!r}; known: {', '.join(sorted(METHODS))}"}, []
     try:
         result = fn(**params)
         if inspect.isawaitable(result):
             result = await result
-        return {"ok": True, "result": result}
+        if isinstance(result, Transferring):
+            return {"ok": True, "result": result.result}, result.buffers
+        return {"ok": True, "result": result}, []
     except PyappError as e:
-        return {"ok": False, "error": f"{type(e).__name__}: {e}"}
+        return {"ok": False, "error": f"{type(e).__name__}: {e}"}, []
     except Exception as e:  # anything else is a bug: send the traceback so it can be reported
-        return {"ok": False, "error": "".join(traceback.format_exception(e)).strip()}
+        return {"ok": False, "error": "".join(traceback.format_exception(e)).strip()}, []
 
 
 def on_request(request) -> None:
-    """Entry point for worker.js: runs the call in the background, posts its response."""
+    """Entry point for worker.js: runs the call in the background, posts its response. Every call is
+    answered: a result that cannot be converted or cloned (a Python object, a function) is an error."""
     message = request.to_py()
 
     async def respond():
-        reply = await handle(message)
-        post({"kind": "response", "id": message["id"], **reply})
+        reply, transfer = await handle(message)
+        try:
+            post({"kind": "response", "id": message["id"], **reply}, transfer)
+        except Exception as e:
+            error = f"{message['method']}: its result cannot be sent to the page ({type(e).__name__}: {e})"
+            post({"kind": "response", "id": message["id"], "ok": False, "error": error})
 
     asyncio.ensure_future(respond())

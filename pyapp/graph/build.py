@@ -8,7 +8,7 @@ from typing import Mapping
 import numpy as np
 
 from ..errors import ModelFormatError, UnsupportedOpsError
-from ..ops import OPS, STRUCTURAL, supported_ops
+from ..ops import OPS, STRUCTURAL, parse_placeholder, supported_ops
 from .ir import Graph, Node, Ref, parse_ref
 
 
@@ -42,6 +42,8 @@ def build_graph(spec, weights: Mapping[str, np.ndarray]) -> Graph:
         attrs = None
         if nd.op == "Const":
             consts[(nd.name, 0)] = const_value(nd, weights, spec.source)
+        elif nd.op == "Placeholder":
+            attrs = parse_placeholder(nd.attrs)
         elif nd.op not in STRUCTURAL:
             try:
                 attrs = OPS[nd.op].parse(nd.attrs)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ..ops import OPS
-from ..ops.elementwise import FUSABLE
+from ..ops.fused import FUSABLE
 from .ir import Graph, Node, Ref
 
 FUSED = {"Conv2D": "_FusedConv2D", "DepthwiseConv2dNative": "FusedDepthwiseConv2dNative", "MatMul": "_FusedMatMul"}
@@ -21,7 +21,7 @@ def out_channels(node: Node, graph: Graph) -> int | None:
     if node.op == "DepthwiseConv2dNative":
         return w.shape[2] * w.shape[3]
     if node.op == "MatMul":
-        return w.shape[0] if node.raw.get("transpose_b") else w.shape[1]
+        return w.shape[0] if node.attrs.transpose_b else w.shape[1]
     return w.shape[3]
 
 

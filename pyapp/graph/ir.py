@@ -31,7 +31,7 @@ class Node:
     op: str
     inputs: tuple[Ref, ...]
     attrs: Any = None  # what the op's parse() made of the NodeDef attrs; the kernel reads this
-    raw: Mapping[str, Any] = field(default_factory=dict)  # the NodeDef attrs as decoded, for other backends
+    raw: Mapping[str, Any] = field(default_factory=dict)  # the NodeDef attrs parse() read; backends read attrs
     control: tuple[str, ...] = ()  # control dependencies ("^x"), dropped by the first pass
 
 

@@ -7,11 +7,11 @@ Depthwise accumulates kh*kw taps, each vectorised over all pixels.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
-from .elementwise import epilogue_from
+from .fused import Fused, apply_fused, parse_fused
 from .gemm import gemm
 from .registry import Info, const_value, register
 from .window import Window, pad_hw, parse_window, windows
@@ -20,7 +20,7 @@ from .window import Window, pad_hw, parse_window, windows
 @dataclass(frozen=True)
 class Conv:
     window: Window
-    epilogue: Callable[[np.ndarray, tuple[np.ndarray, ...]], np.ndarray] | None = None
+    fused: Fused = Fused()  # the fused forms' bias and activation (extra inputs after the filter)
 
 
 def parse_conv(attrs: dict[str, Any]) -> Conv:
@@ -28,7 +28,7 @@ def parse_conv(attrs: dict[str, Any]) -> Conv:
 
 
 def parse_fused_conv(attrs: dict[str, Any]) -> Conv:
-    return Conv(parse_window(attrs), epilogue_from(attrs))
+    return Conv(parse_window(attrs), parse_fused(attrs))
 
 
 def conv_infer(a: Conv, x: Info, w: Info, *args: Info, depthwise: bool = False) -> list[Info]:
@@ -52,7 +52,7 @@ def conv2d(a: Conv, x: np.ndarray, w: np.ndarray, *args: np.ndarray) -> np.ndarr
         cols = windows(x, win, kh, kw)
         y = gemm(cols.reshape(-1, kh * kw * ci), w.reshape(kh * kw * ci, co))
         y = y.reshape(*cols.shape[:3], co)
-    return a.epilogue(y, args) if a.epilogue else y
+    return apply_fused(a.fused, y, args)
 
 
 def depthwise_conv2d(a: Conv, x: np.ndarray, w: np.ndarray, *args: np.ndarray) -> np.ndarray:
@@ -86,7 +86,7 @@ def depthwise_conv2d(a: Conv, x: np.ndarray, w: np.ndarray, *args: np.ndarray) -
             else:
                 y += np.multiply(tap, weight, out=tmp)
     y = y.reshape(n, ho, wo, c)
-    return a.epilogue(y, args) if a.epilogue else y
+    return apply_fused(a.fused, y, args)
 
 
 for _name, _kernel, _parse, _dw in (

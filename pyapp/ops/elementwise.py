@@ -1,4 +1,4 @@
-"""Unary and broadcasting binary ops, plus the activations that fused conv/matmul ops reuse."""
+"""Unary and broadcasting binary ops, plus the activations that fused conv/matmul ops reuse (fused.py)."""
 
 from __future__ import annotations
 
@@ -133,46 +133,3 @@ def cast(dst: str, x: np.ndarray) -> np.ndarray:
     if np.issubdtype(np.dtype(dst), np.integer) and np.issubdtype(x.dtype, np.floating):
         return np.trunc(x).astype(dst)  # TF casts float -> int by truncation toward zero
     return x.astype(dst)
-
-
-# --- fused activations: _FusedConv2D / FusedDepthwiseConv2dNative / _FusedMatMul ----------------
-
-FUSABLE = ("Relu", "Relu6", "Elu", "Selu", "Sigmoid", "Tanh", "HardSigmoid")
-
-
-def epilogue_from(attrs: dict[str, Any]) -> Callable[[np.ndarray, tuple[np.ndarray, ...]], np.ndarray]:
-    """The fused_ops (and leakyrelu_alpha) attributes of a fused conv / matmul node, as one function."""
-    fused = [v.decode() if isinstance(v, bytes) else str(v) for v in attrs.get("fused_ops") or []]
-    return fused_epilogue(fused, float(attrs.get("leakyrelu_alpha", 0.2)))
-
-
-def fused_epilogue(fused_ops: list[str], leaky_alpha: float) -> Callable[[np.ndarray, tuple[np.ndarray, ...]], np.ndarray]:
-    """fused_ops like ["BiasAdd", "Relu6"] -> fn(y, extra_args) applying them in place where it can."""
-    ops = list(fused_ops)
-    if ops and ops[0] != "BiasAdd":
-        raise ValueError(f"fused_ops {fused_ops} are not supported (the first must be BiasAdd)")
-    if len(ops) > 2:
-        raise ValueError(f"fused_ops {fused_ops} are not supported (at most BiasAdd + one activation)")
-    steps: list[Callable[[np.ndarray, tuple[np.ndarray, ...]], np.ndarray]] = []
-    if ops:
-        steps.append(lambda y, args: np.add(y, args[0], out=y))
-    act = ops[1] if len(ops) == 2 else None
-    if act == "Relu":
-        steps.append(lambda y, args: np.maximum(y, F32(0), out=y))
-    elif act == "Relu6":
-        steps.append(lambda y, args: np.clip(y, F32(0), F32(6), out=y))
-    elif act in FUSABLE:
-        steps.append(lambda y, args, fn=UNARY[act]: fn(y))
-    elif act == "LeakyRelu":
-        steps.append(lambda y, args: leaky_relu(y, leaky_alpha))
-    elif act == "Prelu":
-        steps.append(lambda y, args: prelu(y, args[1]))
-    elif act is not None:
-        raise ValueError(f"fused activation {act!r} is not supported")
-
-    def apply(y: np.ndarray, args: tuple[np.ndarray, ...]) -> np.ndarray:
-        for step in steps:
-            y = step(y, args)
-        return y
-
-    return apply

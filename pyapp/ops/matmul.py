@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Callable
+from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
-from .elementwise import epilogue_from
+from .fused import Fused, apply_fused, parse_fused
 from .gemm import gemm
 from .registry import Info, broadcast, register
 
@@ -16,7 +16,7 @@ from .registry import Info, broadcast, register
 class MatMul:
     transpose_a: bool
     transpose_b: bool
-    epilogue: Callable[[np.ndarray, tuple[np.ndarray, ...]], np.ndarray] | None = None
+    fused: Fused = Fused()  # _FusedMatMul's bias and activation (extra inputs after b)
 
 
 def parse_matmul(attrs: dict[str, Any]) -> MatMul:
@@ -24,8 +24,7 @@ def parse_matmul(attrs: dict[str, Any]) -> MatMul:
 
 
 def parse_fused_matmul(attrs: dict[str, Any]) -> MatMul:
-    m = parse_matmul(attrs)
-    return MatMul(m.transpose_a, m.transpose_b, epilogue_from(attrs))
+    return replace(parse_matmul(attrs), fused=parse_fused(attrs))
 
 
 def matmul_infer(a: MatMul, x: Info, y: Info, *args: Info) -> list[Info]:
@@ -40,7 +39,7 @@ def matmul_infer(a: MatMul, x: Info, y: Info, *args: Info) -> list[Info]:
 def matmul(a: MatMul, x: np.ndarray, y: np.ndarray, *args: np.ndarray) -> np.ndarray:
     x, y = (np.swapaxes(x, -1, -2) if a.transpose_a else x), (np.swapaxes(y, -1, -2) if a.transpose_b else y)
     out = gemm(x, y) if x.ndim == y.ndim == 2 else np.matmul(x, y)
-    return a.epilogue(out, args) if a.epilogue else out
+    return apply_fused(a.fused, out, args)
 
 
 register("_FusedMatMul", infer=matmul_infer, parse=parse_fused_matmul)(matmul)

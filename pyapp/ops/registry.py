@@ -1,7 +1,8 @@
 """The op table: for each TF op name, how to read its attributes, infer its output shapes and run it.
 
 An entry is three small functions:
-  parse(attrs) -> A          NodeDef attrs (decoded by pyapp.model) -> what the kernel needs, once at load
+  parse(attrs) -> A          NodeDef attrs (decoded by pyapp.model) -> what the kernel needs, once at load:
+                             a plain record (or value) every backend reads; none re-reads the attrs
   infer(a, *ins) -> [Info]   static shape/dtype of each output from the inputs' Info (values when constant)
   kernel(a, *xs) -> ndarray | tuple[ndarray, ...]   the numpy reference implementation (float32)
 """
@@ -36,7 +37,12 @@ class Op:
 OPS: dict[str, Op] = {}
 
 
-def register(name: str, infer: Callable[..., list[Info]], parse: Callable[[dict[str, Any]], Any] = lambda attrs: attrs):
+def no_attrs(attrs: dict[str, Any]) -> None:
+    """The parse of ops whose kernel needs no attribute (dtype attributes like T are implied by the inputs)."""
+    return None
+
+
+def register(name: str, infer: Callable[..., list[Info]], parse: Callable[[dict[str, Any]], Any] = no_attrs):
     """Decorator: @register("Relu", infer=same) def relu(a, x): ..."""
 
     def add(kernel: Callable[..., Any]) -> Callable[..., Any]:
@@ -46,14 +52,24 @@ def register(name: str, infer: Callable[..., list[Info]], parse: Callable[[dict[
     return add
 
 
+def parse_placeholder(attrs: dict[str, Any]) -> Info:
+    """A Placeholder's declared dtype and shape (a None dim: any size; shape None: any rank)."""
+    return Info(attrs.get("shape"), text(attrs.get("dtype", "float32")))
+
+
 # --- attribute readers shared by the op modules -------------------------------------------------
+
+
+def text(v: Any) -> str:
+    """A string attribute as str (pyapp.model leaves bytes that are not UTF-8 as bytes)."""
+    return v.decode() if isinstance(v, bytes) else str(v)
 
 
 def attr_str(attrs: dict[str, Any], key: str, default: str | None = None) -> str:
     v = attrs.get(key, default)
     if v is None:
         raise ValueError(f"missing attribute {key!r}")
-    return v.decode() if isinstance(v, bytes) else str(v)
+    return text(v)
 
 
 def nhwc_pair(attrs: dict[str, Any], key: str) -> tuple[int, int]:

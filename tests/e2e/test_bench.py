@@ -3,6 +3,7 @@ HTML report that renders. Runs the command as `make bench` does: its own server 
 
 import io
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -23,7 +24,10 @@ MODEL = "meet"  # the smallest of the default models
 def quick(assets_dir, tmp_path_factory):
     ensure(assets_dir)  # the reference input and outputs
     out = tmp_path_factory.mktemp("bench")
-    assert main(["--quick", "--models", MODEL, "--out", str(out)]) == 0
+    # In a thread of its own: the bench starts its own sync Playwright, which refuses to start in a
+    # thread where pytest-playwright's session (set up before module fixtures) already runs one.
+    with ThreadPoolExecutor(1) as thread:
+        assert thread.submit(main, ["--quick", "--models", MODEL, "--out", str(out)]).result() == 0
     (written,) = out.glob("*.json")
     return json.loads(written.read_text()), out
 

@@ -73,7 +73,7 @@ from pyapp.backends import cpu, webgl
 from pyapp.browser.gl import Host
 from pyapp.browser.gl import shared_context as context
 from pyapp.graph import Graph, Node
-from pyapp.ops import OPS
+from pyapp.ops import OPS, Info
 
 rng = np.random.default_rng(1)
 R = lambda *shape: rng.standard_normal(shape).astype(np.float32)
@@ -92,12 +92,12 @@ def graph(op, inputs, raw=None, on_gpu=True):
             consts[(name, 0)] = x[1]
             args.append((name, 0))
             continue
-        nodes[name] = Node(name, "Placeholder", (), None, {"shape": x.shape, "dtype": "float32"})
+        nodes[name] = Node(name, "Placeholder", (), Info(x.shape, "float32"))
         feeds[name] = x
         if on_gpu:
             nodes["zeros" + name] = Node("zeros" + name, "Const", ())
             consts[("zeros" + name, 0)] = np.zeros((x.ndim, 2), np.int32)
-            nodes["pad" + name] = Node("pad" + name, "Pad", ((name, 0), ("zeros" + name, 0)), {}, {})
+            nodes["pad" + name] = Node("pad" + name, "Pad", ((name, 0), ("zeros" + name, 0)), OPS["Pad"].parse({}))
             args.append(("pad" + name, 0))
         else:
             args.append((name, 0))
@@ -528,12 +528,14 @@ def test_loading_on_a_lost_context_says_so(gl_page):
 
 def test_shader_errors_name_the_kernel_and_quote_the_log(gl_page):
     message = python(gl_page, """
-from pyapp.backends.webgl.executor import Programs, ShaderError
-from pyapp.browser.gl import shared_context as context
+from pyapp.backends.webgl.gl import GL, ShaderError
+from pyapp.browser.gl import Host, shared_context as context
+gpu = GL(context(), Host)
 try:
-    Programs(context()).get("#version 300 es\\nvoid main() { undefined_thing; }", "conv test-layer", [])
+    gpu.compile({"#version 300 es\\nvoid main() { undefined_thing; }": "kernel conv test-layer"})
 except ShaderError as e:
     message = str(e)
+gpu.dispose()
 message""")
     assert message.startswith("kernel conv test-layer: shader does not compile:")
     assert "undefined_thing" in message and "   2  void main()" in message
@@ -579,9 +581,10 @@ def test_graph_model_runs_on_webgl_in_the_worker(gl_page, golden):
     result = python(gl_page, f"""
 import numpy as np
 from pyapp.api import GraphModel
+from pyapp.browser.gl import Host, shared_context
 from pyapp.browser.webgl_methods import fetch_model, fetch_npy
 spec, weights = await fetch_model("/models/meet/model.json")
-model = GraphModel.from_spec(spec, weights, backend="webgl")
+model = GraphModel.from_spec(spec, weights, backend="webgl", gl=shared_context(), host=Host)
 got = model.predict(await fetch_npy("/golden/{case['input']}"))
 want = await fetch_npy("/golden/{case['outputs'][0]}")
 model.dispose()

@@ -21,6 +21,10 @@ def test_real_models(assets_dir, name):
     assert sum(report["ops"].values()) == report["nodes"] and report["unsupported_ops"] == []
     text = format_inspect(report)
     assert f"{report['nodes']} nodes" in text and f"{name}.bin  {shard_size:,} bytes" in text and "all supported" in text
+    costs = report["costs"]
+    assert report["costs_error"] is None and costs["flops"] > 0 and costs["depth"] > 0
+    assert sum(e["count"] for e in costs["by_op"].values()) == len(costs["nodes"]) == report["nodes"] - report["ops"]["Const"] - 1
+    assert f"costs      {costs['flops'] / 1e6:,.1f} MFLOPs" in text
 
 
 def test_selfie_report(assets_dir):
@@ -40,6 +44,7 @@ def test_unknown_dims_unsupported_ops_and_missing_shards(tmp_path):
     assert report["unsupported_ops"] == ["NoSuchOp"]
     assert report["outputs"] == [{"name": "y", "dtype": "float32", "shape": None}]
     assert report["groups"][0]["ok"] is False and report["groups"][0]["shards"][1] == {"path": "b.bin", "bytes_on_disk": None}
+    assert report["costs"] is None and report["costs_error"].startswith(f"cannot read {tmp_path / 'b.bin'}: No such file")
     text = format_inspect(report)
     for line in ("inputs     x  float32  [?, 2]", "outputs    y  float32  unknown rank",
                  "graph      3 nodes, 3 op types, UNSUPPORTED: NoSuchOp", "           NoSuchOp     1  unsupported",
@@ -77,7 +82,9 @@ def test_inspect_decodes_no_constant(tmp_path, capsys):
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    assert "graph      3 nodes, 3 op types, all supported" in capsys.readouterr().out.splitlines()
+    lines = capsys.readouterr().out.splitlines()
+    assert "graph      3 nodes, 3 op types, all supported" in lines
+    assert any(line.startswith("costs      not estimated: ") and "8,000,000,000 bytes" in line for line in lines)
     assert peak < 10 * 2**20
 
 

@@ -5,7 +5,6 @@ import pytest
 from specs import run_op
 
 from pyapp.ops import OPS
-from pyapp.ops.elementwise import fused_epilogue
 from pyapp.ops.registry import Info
 
 X = np.array([-8.0, -1.0, -0.5, 0.0, 0.5, 3.0, 7.0], np.float32)
@@ -93,26 +92,3 @@ def test_leaky_relu_and_prelu():
     np.testing.assert_allclose(run_op("LeakyRelu", {"alpha": 0.1}, [-2.0, 3.0]), [-0.2, 3.0])
     x = np.array([[-2.0, -2.0], [1.0, 1.0]], np.float32)
     np.testing.assert_allclose(run_op("Prelu", {}, x, [0.5, 0.25]), [[-1.0, -0.5], [1.0, 1.0]])
-
-
-@pytest.mark.parametrize(
-    "fused, want",
-    [
-        ([], [-3, 1, 8]),
-        (["BiasAdd"], [-2, 3, 11]),
-        (["BiasAdd", "Relu"], [0, 3, 11]),
-        (["BiasAdd", "Relu6"], [0, 3, 6]),
-        (["BiasAdd", "LeakyRelu"], [-0.4, 3, 11]),
-        (["BiasAdd", "Prelu"], [-1, 3, 11]),
-    ],
-)
-def test_fused_epilogue(fused, want):
-    y = np.array([-3, 1, 8], np.float32)
-    args = (np.array([1, 2, 3], np.float32), np.array([0.5, 0.5, 0.5], np.float32))
-    np.testing.assert_allclose(fused_epilogue(fused, 0.2)(y, args), want, rtol=1e-6)
-
-
-@pytest.mark.parametrize("fused", [["FusedBatchNorm"], ["Relu"], ["BiasAdd", "Gelu"], ["BiasAdd", "Relu", "Relu6"]])
-def test_fused_epilogue_rejects_what_it_cannot_run(fused):
-    with pytest.raises(ValueError, match="not supported"):
-        fused_epilogue(fused, 0.2)

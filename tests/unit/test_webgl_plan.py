@@ -3,7 +3,7 @@
 import pytest
 
 from pyapp.backends.webgl import input_infos
-from pyapp.backends.webgl.group import Pass, partition
+from pyapp.backends.webgl.scheduling import Pass, partition
 from pyapp.backends.webgl.plan import Builder, Draw, Read, Upload, reuse_textures
 from pyapp.graph import PIPELINE, build_graph, infer_shapes, optimize
 from pyapp.model import load_model_spec
@@ -24,7 +24,7 @@ def graphs(assets_dir):
 def test_hard_swish_after_a_conv_is_one_pass(graphs):
     graph, infos = graphs["selfie"]
     first = next(p for p in partition(graph, infos) if isinstance(p, Pass))
-    assert first.producer[1].kernel == "stem3"  # 3x3 over the 3 image channels
+    assert first.producer[1].kernel.name == "stem3"  # 3x3 over the 3 image channels
     assert [n.op for n in first.members] == ["Mul", "AddV2", "Relu6", "Mul"]  # x * relu6(x * a + b)
 
 
@@ -80,7 +80,7 @@ def test_texture_reuse_never_clobbers_a_live_tensor(graphs, name):
 def test_a_tensor_too_wide_for_a_texture_runs_in_numpy():
     import numpy as np
 
-    from pyapp.backends.webgl.kernels import MAX_TEXTURE
+    from pyapp.backends.webgl.layout import MAX_TEXTURE
     from pyapp.graph import Graph, Node
     from pyapp.ops import OPS, Info
 

@@ -2,15 +2,19 @@
 Python through a WebGL2 context it is given (this package never imports js: the browser side
 passes `gl`, and `host` for typed arrays over numpy memory).
 
-    layout.py   NHWC tensors as RGBA texels, (W * C/4) x (N * H/4) x 4 layers (row h in layer
-                h % 4: a pass draws 4 rows per fragment); filters as 4x4 blocks
-    kernels.py  which nodes run on the GPU, as which producer kernel (conv, pointwise, depthwise,
-                pools, bilinear, deconv, concat, pad) or elementwise step
-    group.py    placement (GPU / alias / numpy) and fusion into passes: producer + epilogue
-    glsl.py     one fragment shader per (kernel, epilogue); sizes are uniforms; convs share
-                each filter fetch across the 4 rows
-    plan.py     steps (draw, upload, read, numpy) and liveness-based texture reuse
-    executor.py programs compiled and weights uploaded at load; per run, prepared closures only
+    layout.py      NHWC tensors as RGBA texels, (W * C/4) x (N * H/4) x 4 layers (row h in layer
+                   h % 4: a pass draws 4 rows per fragment); filters as 4x4 blocks
+    ops/           one module per op family: its GLSL kernel and its lowering (node -> Producer:
+                   kernel, tensors read, packed filters, parameters, fused epilogue), in one table;
+                   elementwise ops as GLSL expressions
+    kernel.py      what lowering makes: Kernel, Producer
+    scheduling.py  placement (GPU / alias / numpy) and fusion into passes: producer + epilogue
+    glsl.py        shader assembly: one fragment shader per (kernel, epilogue); sizes are uniforms
+    plan.py        steps (draw, upload, read, numpy) and liveness-based texture reuse
+    gl.py          the GL wrapper (programs with numbered error logs, textures, framebuffers,
+                   draws) this executor and the effects compositor share
+    executor.py    programs compiled and weights uploaded at load; per run, prepared closures only
+    dump.py        `python -m pyapp.backends.webgl.dump MODEL`: the plan and its shaders, no browser
 
 Load = plan + compile (all programs linked as one batch) + weight upload + one warm-up run on zeros
 (SwiftShader compiles a program at its first draw). Per run: one upload per input, the draws, one
@@ -21,7 +25,6 @@ at load as in a run.
 
 from __future__ import annotations
 
-import importlib
 import time
 from typing import Mapping
 
@@ -30,8 +33,9 @@ import numpy as np
 from ...errors import PyappError
 from ...graph import PIPELINE, Graph, infer_shapes, optimize
 from ...ops import Info
-from .executor import LOST_AT_LOAD, ContextLost, ShaderError, WebGLExecutor, renderable
-from .kernels import MAX_TEXTURE
+from .executor import WebGLExecutor, renderable
+from .gl import LOST_AT_LOAD, ContextLost, ShaderError
+from .layout import MAX_TEXTURE
 from .plan import Builder, WebGLPlan, reuse_textures
 
 PASSES = PIPELINE
@@ -41,10 +45,9 @@ def input_infos(graph: Graph, shapes: Mapping[str, tuple[int, ...]] | None = Non
     """Each input's Info: the given shape, else the model's with unknown sizes taken as 1."""
     infos = {}
     for name in graph.inputs:
-        raw = graph.nodes[name].raw
-        dtype = str(raw.get("dtype", "float32"))
-        shape = shapes[name] if shapes and name in shapes else tuple(1 if d is None or d < 0 else int(d) for d in raw.get("shape") or ())
-        infos[name] = Info(tuple(shape), dtype)
+        declared = graph.nodes[name].attrs
+        shape = shapes[name] if shapes and name in shapes else tuple(1 if d is None or d < 0 else int(d) for d in declared.shape or ())
+        infos[name] = Info(tuple(shape), declared.dtype)
     return infos
 
 
@@ -114,15 +117,13 @@ class WebGLRunner:
 
 
 def compile(graph: Graph, gl=None, host=None, storage: str | None = None) -> WebGLRunner:
-    """gl and host default to the worker's shared context and typed arrays (pyapp.browser.gl, looked
-    up by name: this package imports in CPython, where there is no WebGL). storage: "float32" or
-    "float16" for the tensors passes write; default the best the context renders to."""
+    """gl: the WebGL2 context to run on; host: typed arrays over numpy memory and the context's
+    restore count. The browser side hands both in (pyapp.browser.gl: shared_context(), Host); this
+    package never imports it. storage: "float32" or "float16" for the tensors passes write; default
+    the best the context renders to."""
     if gl is None or host is None:
-        try:
-            browser = importlib.import_module("pyapp.browser.gl")
-        except ImportError:
-            raise PyappError("the webgl backend runs in the browser's worker: pass gl=... there, or use backend='cpu'") from None
-        gl, host = gl or browser.shared_context(), host or browser.Host
+        raise PyappError("the webgl backend runs in the browser's worker: pass gl=... and host=... there "
+                         "(pyapp.browser.gl.shared_context(), Host), or use backend='cpu'")
     return WebGLRunner(graph, gl, host, storage)
 
 

@@ -25,6 +25,9 @@ ROWS = 4  # layers of a tensor's texture = output rows drawn per fragment: the c
 # half the time of a 1x1 conv in SwiftShader, are shared by 4 rows (bench.webgl: 1.6-1.7x faster runs)
 
 
+MAX_TEXTURE = 4096  # texels a side: what any WebGL2 we target gives (SwiftShader 8192); the runner checks
+
+
 def texture_size(shape: tuple[int, ...]) -> tuple[int, int]:
     """(width, height) in texels of each of the ROWS layers."""
     n, h, w, c = shape4(shape)

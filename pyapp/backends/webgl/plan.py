@@ -11,9 +11,10 @@ import numpy as np
 from ...graph import Graph, Node, Ref
 from ...ops import Info
 from . import glsl
-from .group import Alias, Pass, partition
-from .kernels import Producer
+from .kernel import Producer, Split
 from .layout import ROWS, pack, shape4, texture_size
+from .ops.elementwise import arguments, expression
+from .scheduling import Alias, Pass, partition
 
 ZERO4 = (0, 0, 0, 0)
 
@@ -119,7 +120,7 @@ class Builder:
         fetched: list[int] = []
         name_of: dict[Ref, str] = {}
         tensor_k: dict[Ref, int] = {}
-        epilogue: list[tuple[str, list[str]]] = []
+        epilogue: list[str] = []  # GLSL expressions, r0..
 
         def add_operand(texture: int, shape: tuple[int, int, int, int]) -> int:
             ints.append((f"s{len(operands)}", shape))
@@ -141,7 +142,9 @@ class Builder:
         kernel = None
         if p.producer:
             node, prod = p.producer
-            prod = self.rows_first(node, prod)
+            split = prod.kernel.split and prod.kernel.split(prod, self.shape(prod.inputs[0]))
+            if split:
+                prod = self.draw_first(node, split)
             kernel = prod.kernel
             for ref in prod.inputs:
                 tensor_k[ref] = add_operand(self.texture(ref), self.shape(ref))
@@ -150,37 +153,27 @@ class Builder:
             ints += [("q0", prod.q0), ("q1", prod.q1)]
             current = "v"
             for op, extra in prod.epilogue:
-                epilogue.append((op, [current] + [arg(a) for a in extra]))
+                epilogue.append(expression(op, [current] + [arg(a) for a in extra]))
                 current = f"r{len(epilogue) - 1}"
             name_of[(node.name, 0)] = current
         for node in p.members:
-            epilogue.append((node.op, [arg(a) for a in self.elementwise_inputs(node)]))
+            epilogue.append(expression(node.op, [arg(a) for a in arguments(node)]))
             name_of[(node.name, 0)] = f"r{len(epilogue) - 1}"
         out = (p.root.name, 0)
         ints.append(("os", self.shape(out)))
         self.texture_of[out] = self.tensor_texture(out)
         size = self.sizes[self.texture_of[out]][:2]
         source = glsl.fragment(kernel, len(operands), len(floats), fetched, epilogue)
-        label = f"{kernel or 'elementwise'}+{len(epilogue)} {p.root.name}"
+        label = f"{kernel.name if kernel else 'elementwise'}+{len(epilogue)} {p.root.name}"
         self.steps.append(Draw(label, source, self.texture_of[out], size, tuple(operands), tuple(ints), tuple(floats)))
 
-    def rows_first(self, node: Node, prod: Producer) -> Producer:
-        """A global average pool in two passes, the mean of each row then of the rows: H * C/4
-        fragments share the work instead of C/4 each reading the whole image."""
-        (x,) = prod.inputs if prod.kernel == "avgpool" else (None,)
-        if x is None:
-            return prod
-        n, h, w, c = self.shape(x)
-        if prod.q0[:2] != (h, w) or prod.q1[2:] != (0, 0) or h < 8 or w < 8:
-            return prod
-        rows = Node(node.name + "/rows", "AvgPool", (x,))
-        self.infos[(rows.name, 0)] = Info((n, h, 1, c), "float32")
-        self.draw(Pass(rows, (rows, Producer("avgpool", (x,), (), (1, w, 1, 1), (1, 1, 0, 0)))))
-        return replace(prod, inputs=((rows.name, 0),), q0=(h, 1, 1, 1))
-
-    @staticmethod
-    def elementwise_inputs(node: Node) -> tuple:
-        return (node.inputs[0], float(node.attrs)) if node.op == "LeakyRelu" else node.inputs
+    def draw_first(self, node: Node, split: Split) -> Producer:
+        """A kernel run as two passes (Kernel.split): the first pass into a tensor of its own, then
+        the producer that reads it."""
+        first = Node(f"{node.name}/{split.suffix}", node.op, split.first.inputs)
+        self.infos[(first.name, 0)] = Info(split.shape, "float32")
+        self.draw(Pass(first, (first, split.first)))
+        return replace(split.then, inputs=((first.name, 0),))
 
     def build(self) -> WebGLPlan:
         """The plan with one texture per tensor (reuse_textures then folds them)."""

@@ -1,4 +1,4 @@
-"""Where each node runs and which nodes share a pass.
+"""Scheduling: where each node runs and which nodes share a pass.
 
 Placement: a node with a producer kernel runs on the GPU; an elementwise node too when one of its
 inputs is already there; a reshape that keeps the 4-D layout is an alias; the rest (integer and
@@ -15,11 +15,25 @@ from dataclasses import dataclass, field, replace
 
 from ...graph import Graph, Node, Ref, topo_order
 from ...ops import Info
-from . import kernels
-from .kernels import Producer
-from .layout import shape4
+from . import ops
+from .kernel import Infos, Producer
+from .layout import MAX_TEXTURE, shape4, texture_size
 
 MAX_OPERANDS = 12  # texture units a pass may use (WebGL2 guarantees 16)
+RESHAPES = frozenset({"Reshape", "Squeeze", "ExpandDims"})
+
+
+def is_float(ref: Ref, infos: Infos) -> bool:
+    """A float32 tensor with a texture layout that fits: the GPU can hold it."""
+    info = infos[ref]
+    if info.dtype != "float32" or info.shape is None or len(info.shape) > 4 or None in info.shape:
+        return False
+    return max(texture_size(info.shape)) <= MAX_TEXTURE
+
+
+def is_alias(node: Node, infos: Infos) -> bool:
+    """A reshape that keeps the 4-D layout is the same texture under another name."""
+    return node.op in RESHAPES and shape4(infos[node.inputs[0]].shape) == shape4(infos[(node.name, 0)].shape)
 
 
 @dataclass
@@ -54,12 +68,12 @@ def place(graph: Graph, infos: dict[Ref, Info], order: list[Node]) -> dict[str, 
     on_gpu = lambda ref: ref not in graph.consts and where.get(ref[0], "cpu") != "cpu"  # noqa: E731
     for node in order:
         out = (node.name, 0)
-        floats = kernels.is_float(out, infos) and all(kernels.is_float(r, infos) for r in node.inputs if r not in graph.consts)
-        if node.op in kernels.RESHAPES and floats and on_gpu(node.inputs[0]) and kernels.is_alias(node, infos):
+        floats = is_float(out, infos) and all(is_float(r, infos) for r in node.inputs if r not in graph.consts)
+        if node.op in RESHAPES and floats and on_gpu(node.inputs[0]) and is_alias(node, infos):
             where[node.name] = "alias"
-        elif floats and (prod := kernels.producer(node, infos, graph.consts)) is not None:
+        elif floats and (prod := ops.lower(node, infos, graph.consts)) is not None:
             where[node.name] = prod
-        elif (floats and node.op in kernels.ELEMENTWISE and any(on_gpu(r) for r in node.inputs)
+        elif (floats and node.op in ops.ELEMENTWISE and any(on_gpu(r) for r in node.inputs)
               and all(infos[r].dtype == "float32" for r in node.inputs)):
             where[node.name] = "elementwise"
         else:

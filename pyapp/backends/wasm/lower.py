@@ -97,16 +97,14 @@ def outs(node: Node) -> tuple[Ref, ...]:
 
 
 def fused_activation(node: Node) -> int | None:
-    """The activation code of a fused conv / matmul's epilogue, None when the kernels have none for it."""
-    ops = [v.decode() if isinstance(v, bytes) else str(v) for v in node.raw.get("fused_ops") or []]
-    if ops[:1] not in ([], ["BiasAdd"]) or len(ops) > 2:
-        return None
-    act = ops[1] if len(ops) == 2 else None
+    """The activation code of a fused conv / matmul's epilogue (ops' Fused record), None when the
+    kernels have none for it."""
+    act = node.attrs.fused.activation
     return ACTIVATIONS.get(act) if act in ("Relu", "Relu6", "Sigmoid", "Tanh", None) else None
 
 
 def bias_of(lw: Lowering, node: Node, channels: int) -> np.ndarray | None:
-    if len(node.inputs) < 3:
+    if not node.attrs.fused.bias:
         return np.zeros(channels, np.float32)
     return lw.graph.consts.get(node.inputs[2])
 
@@ -159,11 +157,8 @@ def with_residual(lw: Lowering, step: Step) -> Step:
     lw.taken.add(add.name)
     last, act = then_activation(lw, add)
     out = (last.name, 0)
-    # the step is now named after its last node, and so is its scratch (im2col columns)
-    renamed = {At(y): At(out), At((step.node.name, -1)): At((last.name, -1))}
-    calls = tuple(Call(c.kernel, tuple(renamed.get(a, a) if isinstance(a, At) else a for a in c.args)) for c in step.calls)
-    gemm = calls[-1]
-    calls = calls[:-1] + (Call("gemm_f32", gemm.args[:8] + (act, At(others[0]))),)
+    args = tuple(At(out) if a == At(y) else a for a in gemm.args[:8]) + (act, At(others[0]))
+    calls = step.calls[:-1] + (Call("gemm_f32", args),)  # the scratch keeps its key (Step.scratch)
     return replace(step, node=last, reads=step.reads + (others[0],), writes=(out,), calls=calls,
                    folded=1 + int(last is not add))
 

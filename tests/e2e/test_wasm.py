@@ -104,6 +104,18 @@ for h, w, c, k, stride, padding, act in [(9, 11, 16, 3, 2, "SAME", "Relu"), (8, 
     cases.append(check(f"dw {k}x{k}/{stride} {padding} {h}x{w}x{c} {act}", "FusedDepthwiseConv2dNative",
                        [R(1, h, w, c), ("const", R(k, k, c, 1)), ("const", R(c))], conv_raw(stride, padding, fused)))
 cases.append(check("dw dilation 2, no bias", "DepthwiseConv2dNative", [R(1, 9, 9, 12), ("const", R(3, 3, 12, 1))], conv_raw(1, "SAME", None, 2)))
+for c in (24, 7):  # relu(depthwise) + r in one pass: the Add reads the activated output
+    x, r = R(1, 9, 8, c), R(1, 9, 8, c)
+    raw = conv_raw(1, "SAME", ["BiasAdd", "Relu"])
+    nodes = {"x": Node("x", "Placeholder", (), Info(x.shape, "float32")), "r": Node("r", "Placeholder", (), Info(r.shape, "float32")),
+             "w": Node("w", "Const", ()), "b": Node("b", "Const", ()),
+             "dw": Node("dw", "FusedDepthwiseConv2dNative", (("x", 0), ("w", 0), ("b", 0)), OPS["FusedDepthwiseConv2dNative"].parse(raw), raw),
+             "y": Node("y", "AddV2", (("r", 0), ("dw", 0)), OPS["AddV2"].parse({}))}
+    g = Graph(nodes, {("w", 0): R(3, 3, c, 1), ("b", 0): R(c)}, ("x", "r"), {"y": ("y", 0)})
+    runner = wasm.compile(g)
+    got, want = runner.run({"x": x, "r": r})["y"], cpu.compile(g).run({"x": x, "r": r})["y"]
+    cases.append([f"relu(dw) + residual, {c} channels", float(np.abs(got - want).max()) / float(np.ptp(want)), got.shape == want.shape,
+                  runner.stats()["wasm"], runner.stats()["numpy"]])
 cases
 ''',
     "elementwise": r'''

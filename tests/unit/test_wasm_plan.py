@@ -90,6 +90,12 @@ def test_blazeface_folds_residual_adds_into_the_gemm(assets_dir):
     assert len(residual) == 28 and all(s.node.op == "Relu" and s.folded == 2 for s in residual)
 
 
+def test_selfie_folds_residual_adds_into_the_depthwise(assets_dir):
+    _, _, steps = lowered(assets_dir, "selfie")
+    folded = [s for s in steps if s.kind == "depthwise" and s.calls[0].args[-1] != 0]
+    assert len(folded) == 3 and all(s.node.op == "Add" and len(s.reads) == 2 for s in folded)
+
+
 def test_selfie_folds_its_hard_swish_chains(assets_dir):
     _, _, steps = lowered(assets_dir, "selfie")
     chains = [s for s in steps if s.calls and s.calls[0].kernel == "hardswish_f32"]

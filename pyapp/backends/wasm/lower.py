@@ -143,23 +143,32 @@ def conv(lw: Lowering, node: Node) -> Step | None:
     ), scratch=(cols.key, n * ho * wo * k)))
 
 
-def with_residual(lw: Lowering, step: Step) -> Step:
-    """A conv without activation whose sole reader adds a tensor of its shape (and maybe then an
-    activation) folds both into the gemm's epilogue: y = act(conv + bias + residual)."""
-    gemm = step.calls[-1]
+def residual_add(lw: Lowering, step: Step) -> tuple[Node, Ref] | None:
+    """(the Add, its other input) when the step's output is read only by an Add of another tensor of
+    its shape that exists already (the folded step runs where the step was)."""
     add = lw.sole_reader(step.node)
-    if gemm.args[8] != 0 or add is None or add.op not in ("Add", "AddV2") or len(add.inputs) != 2:
-        return step
+    if add is None or add.op not in ("Add", "AddV2") or len(add.inputs) != 2:
+        return None
     y = step.writes[0]
     others = [r for r in add.inputs if r != y]
     if len(others) != 1 or others[0][0] not in lw.done or not lw.native(others[0]) or lw.shape(others[0]) != lw.shape(y):
-        return step  # the step runs where the conv was: the residual must exist by then
+        return None
     lw.taken.add(add.name)
+    return add, others[0]
+
+
+def with_residual(lw: Lowering, step: Step) -> Step:
+    """A conv without activation whose output only an Add reads (and maybe then an activation) folds
+    both into the gemm's epilogue: y = act(conv + bias + residual)."""
+    gemm = step.calls[-1]
+    if gemm.args[8] != 0 or (found := residual_add(lw, step)) is None:
+        return step
+    add, other = found
     last, act = then_activation(lw, add)
     out = (last.name, 0)
-    args = tuple(At(out) if a == At(y) else a for a in gemm.args[:8]) + (act, At(others[0]))
+    args = tuple(At(out) if a == At(step.writes[0]) else a for a in gemm.args[:8]) + (act, At(other))
     calls = step.calls[:-1] + (Call("gemm_f32", args),)  # the scratch keeps its key (Step.scratch)
-    return replace(step, node=last, reads=step.reads + (others[0],), writes=(out,), calls=calls,
+    return replace(step, node=last, reads=step.reads + (other,), writes=(out,), calls=calls,
                    folded=1 + int(last is not add))
 
 
@@ -191,7 +200,13 @@ def depthwise(lw: Lowering, node: Node) -> Step | None:
     _, ho, wo, _ = lw.shape(y)
     geometry = window_args(node, (n, h, wd), kh, kw)
     args = (At(x), n, h, wd, c, lw.const(weights), kh, kw, *geometry, At(y), ho, wo, lw.const(bias), act)
-    return Step("depthwise", node, (x,), (y,), (Call("depthwise_f32", args),))
+    step = Step("depthwise", node, (x,), (y,), (Call("depthwise_f32", args + (0,)),))
+    if (found := residual_add(lw, step)) is None:
+        return step
+    add, other = found  # y = act(depthwise) + other: the Add reads the activated output
+    out = (add.name, 0)
+    args = tuple(At(out) if a == At(y) else a for a in args) + (At(other),)
+    return Step("depthwise", add, (x, other), (out,), (Call("depthwise_f32", args),), folded=1)
 
 
 def matmul(lw: Lowering, node: Node) -> Step | None:

@@ -198,21 +198,23 @@ wants = [await fetch_npy("/golden/" + o) for o in {case['outputs']!r}]
 
 
 def test_page_round_trip_moves_the_outputs(wasm_page, golden, assets_dir):
-    """load_model(url, "wasm") and predict from the page: outputs arrive as Float32Arrays (moved, not
-    copied: the worker keeps no reference), matching the golden outputs."""
+    """load_model(url, "wasm") and predict from the page: the input's buffer moves to the worker (the
+    page's copy is detached), outputs arrive as Float32Arrays (moved, not copied), matching the golden
+    outputs."""
     case = golden["selfie"]["cases"]["astronaut"]
     result = wasm_page.evaluate('''async ([inputUrl, shape]) => {
       const loaded = await window.pyapp.call("load_model", {url: "/models/selfie/model.json", backend: "wasm"});
       const raw = new Uint8Array(await (await fetch(inputUrl)).arrayBuffer());
       const header = 10 + (raw[8] | (raw[9] << 8));  // .npy v1 header
       const data = new Float32Array(raw.slice(header).buffer);
-      const reply = await window.pyapp.call("predict", {model: loaded.model, inputs: {dtype: "float32", shape, data}});
+      const reply = await window.pyapp.call("predict", {model: loaded.model, inputs: {dtype: "float32", shape, data}}, [data.buffer]);
       const [name, out] = Object.entries(reply.outputs)[0];
       return {backend: loaded.backend, name, kind: out.data.constructor.name, length: out.data.length,
-              shape: out.shape, sum: out.data.reduce((a, b) => a + b, 0)};
+              shape: out.shape, sum: out.data.reduce((a, b) => a + b, 0), input_left: data.buffer.byteLength};
     }''', ["/golden/" + case["input"], golden["selfie"]["input"][0]["shape"]])
     assert result["backend"] == "wasm"
     assert result["kind"] == "Float32Array" and result["length"] == 256 * 256, result
+    assert result["input_left"] == 0  # transferred, not cloned
     assert result["shape"] == [1, 256, 256, 1]
     want = np.load(assets_dir / "golden" / case["outputs"][0]).astype(np.float64).sum()
     assert abs(result["sum"] - want) <= 1e-3 * want

@@ -1,7 +1,8 @@
 """Lowering: each plan node becomes a Step, either kernel calls on arena addresses or the node's numpy
-kernel. Chains worth one pass are folded here: binary op + activation, and the hard-swish chain
-(x s) relu6(x + b). Broadcasting is reduced to [outer, inner] with each operand
-full or one repeated row; anything else stays with numpy."""
+kernel. Chains worth one pass are folded here: binary op + activation, conv + residual Add
+(+ activation) into the gemm epilogue, activated depthwise + residual Add, and the hard-swish chain
+(x s) relu6(x + b). Broadcasting is reduced to [outer, inner] with each operand full or one repeated
+row; anything else stays with numpy."""
 
 from __future__ import annotations
 
@@ -298,7 +299,8 @@ def hard_swish_chains(lw: Lowering) -> dict[str, tuple[Ref, float, float, tuple[
             continue
         s_ref, x = scaled.inputs if lw.scalar(scaled.inputs[0]) is not None else scaled.inputs[::-1]
         b_ref = next((r for r in add.inputs if r != x), None)
-        if x in add.inputs and lw.scalar(s_ref) is not None and lw.scalar(b_ref) is not None and lw.native(x):
+        if (x in add.inputs and lw.scalar(s_ref) is not None and lw.scalar(b_ref) is not None and lw.native(x)
+                and lw.native((node.name, 0))):  # inner nodes are taken up front: the chain must lower
             chains[node.name] = (x, lw.scalar(s_ref), lw.scalar(b_ref), (scaled.name, add.name, relu6.name))
     return chains
 

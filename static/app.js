@@ -162,7 +162,8 @@ async function start() {
 
   const worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
   const client = new WorkerClient(worker, onEvent);
-  const call = (method, params) => client.call(method, params);
+  // transfer: ArrayBuffers that move to the worker with the call (predict's input data), not copied
+  const call = (method, params, transfer) => client.call(method, params, transfer);
   window.pyapp = {
     client, config, stages, call, loadModel,
     cache: { list: () => call("cache_list"), delete: (url) => call("cache_delete", { url }), clear: () => call("cache_clear") },

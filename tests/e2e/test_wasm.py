@@ -104,6 +104,18 @@ for h, w, c, k, stride, padding, act in [(9, 11, 16, 3, 2, "SAME", "Relu"), (8, 
     cases.append(check(f"dw {k}x{k}/{stride} {padding} {h}x{w}x{c} {act}", "FusedDepthwiseConv2dNative",
                        [R(1, h, w, c), ("const", R(k, k, c, 1)), ("const", R(c))], conv_raw(stride, padding, fused)))
 cases.append(check("dw dilation 2, no bias", "DepthwiseConv2dNative", [R(1, 9, 9, 12), ("const", R(3, 3, 12, 1))], conv_raw(1, "SAME", None, 2)))
+for c in (24, 7):  # relu(depthwise) + r in one pass: the Add reads the activated output
+    x, r = R(1, 9, 8, c), R(1, 9, 8, c)
+    raw = conv_raw(1, "SAME", ["BiasAdd", "Relu"])
+    nodes = {"x": Node("x", "Placeholder", (), Info(x.shape, "float32")), "r": Node("r", "Placeholder", (), Info(r.shape, "float32")),
+             "w": Node("w", "Const", ()), "b": Node("b", "Const", ()),
+             "dw": Node("dw", "FusedDepthwiseConv2dNative", (("x", 0), ("w", 0), ("b", 0)), OPS["FusedDepthwiseConv2dNative"].parse(raw), raw),
+             "y": Node("y", "AddV2", (("r", 0), ("dw", 0)), OPS["AddV2"].parse({}))}
+    g = Graph(nodes, {("w", 0): R(3, 3, c, 1), ("b", 0): R(c)}, ("x", "r"), {"y": ("y", 0)})
+    runner = wasm.compile(g)
+    got, want = runner.run({"x": x, "r": r})["y"], cpu.compile(g).run({"x": x, "r": r})["y"]
+    cases.append([f"relu(dw) + residual, {c} channels", float(np.abs(got - want).max()) / float(np.ptp(want)), got.shape == want.shape,
+                  runner.stats()["wasm"], runner.stats()["numpy"]])
 cases
 ''',
     "elementwise": r'''
@@ -186,21 +198,23 @@ wants = [await fetch_npy("/golden/" + o) for o in {case['outputs']!r}]
 
 
 def test_page_round_trip_moves_the_outputs(wasm_page, golden, assets_dir):
-    """load_model(url, "wasm") and predict from the page: outputs arrive as Float32Arrays (moved, not
-    copied: the worker keeps no reference), matching the golden outputs."""
+    """load_model(url, "wasm") and predict from the page: the input's buffer moves to the worker (the
+    page's copy is detached), outputs arrive as Float32Arrays (moved, not copied), matching the golden
+    outputs."""
     case = golden["selfie"]["cases"]["astronaut"]
     result = wasm_page.evaluate('''async ([inputUrl, shape]) => {
       const loaded = await window.pyapp.call("load_model", {url: "/models/selfie/model.json", backend: "wasm"});
       const raw = new Uint8Array(await (await fetch(inputUrl)).arrayBuffer());
       const header = 10 + (raw[8] | (raw[9] << 8));  // .npy v1 header
       const data = new Float32Array(raw.slice(header).buffer);
-      const reply = await window.pyapp.call("predict", {model: loaded.model, inputs: {dtype: "float32", shape, data}});
+      const reply = await window.pyapp.call("predict", {model: loaded.model, inputs: {dtype: "float32", shape, data}}, [data.buffer]);
       const [name, out] = Object.entries(reply.outputs)[0];
       return {backend: loaded.backend, name, kind: out.data.constructor.name, length: out.data.length,
-              shape: out.shape, sum: out.data.reduce((a, b) => a + b, 0)};
+              shape: out.shape, sum: out.data.reduce((a, b) => a + b, 0), input_left: data.buffer.byteLength};
     }''', ["/golden/" + case["input"], golden["selfie"]["input"][0]["shape"]])
     assert result["backend"] == "wasm"
     assert result["kind"] == "Float32Array" and result["length"] == 256 * 256, result
+    assert result["input_left"] == 0  # transferred, not cloned
     assert result["shape"] == [1, 256, 256, 1]
     want = np.load(assets_dir / "golden" / case["outputs"][0]).astype(np.float64).sum()
     assert abs(result["sum"] - want) <= 1e-3 * want

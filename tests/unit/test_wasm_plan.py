@@ -90,6 +90,12 @@ def test_blazeface_folds_residual_adds_into_the_gemm(assets_dir):
     assert len(residual) == 28 and all(s.node.op == "Relu" and s.folded == 2 for s in residual)
 
 
+def test_selfie_folds_residual_adds_into_the_depthwise(assets_dir):
+    _, _, steps = lowered(assets_dir, "selfie")
+    folded = [s for s in steps if s.kind == "depthwise" and s.calls[0].args[-1] != 0]
+    assert len(folded) == 3 and all(s.node.op == "Add" and len(s.reads) == 2 for s in folded)
+
+
 def test_selfie_folds_its_hard_swish_chains(assets_dir):
     _, _, steps = lowered(assets_dir, "selfie")
     chains = [s for s in steps if s.calls and s.calls[0].kernel == "hardswish_f32"]
@@ -100,8 +106,6 @@ def test_selfie_folds_its_hard_swish_chains(assets_dir):
 def test_layout_keeps_every_live_tensor_apart(assets_dir, name):
     graph, infos, steps = lowered(assets_dir, name)
     layout = Layout(graph, steps, infos)
-    addressed = {a.key for s in steps for c in s.calls for a in c.args if isinstance(a, At) and not isinstance(a.key, int)}
-    assert {layout.find(key) for key in addressed} <= set(layout.offsets)  # every address a kernel gets has a place
     spans = {}
     for i, step in enumerate(steps):
         for ref in step.reads + step.writes:

@@ -44,8 +44,7 @@ class WasmRunner:
         calls, and that belongs to loading, not to the first result."""
         executor = WasmExecutor(self.graph, shapes, self.kernels)
         t0 = time.perf_counter()
-        executor.run({name: np.zeros(shape, self.graph.nodes[name].attrs.dtype)
-                      for name, shape in executor.shapes.items()})
+        executor.run({name: np.zeros(shape, executor.dtypes[name]) for name, shape in executor.shapes.items()})
         executor.warmup_ms = (time.perf_counter() - t0) * 1000
         return executor
 

@@ -61,6 +61,7 @@ class WasmExecutor:
         self.graph, self.kernels = graph, kernels
         infos = infer_shapes(graph, input_infos(graph, shapes))
         self.shapes = {name: infos[(name, 0)].shape for name in graph.inputs}
+        self.dtypes = {name: infos[(name, 0)].dtype for name in graph.inputs}
         plan = make_plan(graph)
         lowering = Lowering(graph, infos, plan.used)
         self.steps = lowering.lower(plan.steps)

@@ -1,7 +1,8 @@
 """Lowering: each plan node becomes a Step, either kernel calls on arena addresses or the node's numpy
-kernel. Chains worth one pass are folded here: binary op + activation, and the hard-swish chain
-(x s) relu6(x + b). Broadcasting is reduced to [outer, inner] with each operand
-full or one repeated row; anything else stays with numpy."""
+kernel. Chains worth one pass are folded here: binary op + activation, conv + residual Add
+(+ activation) into the gemm epilogue, activated depthwise + residual Add, and the hard-swish chain
+(x s) relu6(x + b). Broadcasting is reduced to [outer, inner] with each operand full or one repeated
+row; anything else stays with numpy."""
 
 from __future__ import annotations
 
@@ -97,13 +98,14 @@ def outs(node: Node) -> tuple[Ref, ...]:
 
 
 def fused_activation(node: Node) -> int | None:
-    """The activation code of a fused conv / matmul's epilogue, None when the kernels have none for it."""
-    act = node.attrs.fused.activation  # parse_fused already refused what is not BiasAdd + one activation
+    """The activation code of a fused conv / matmul's epilogue (ops' Fused record), None when the
+    kernels have none for it."""
+    act = node.attrs.fused.activation
     return ACTIVATIONS.get(act) if act in ("Relu", "Relu6", "Sigmoid", "Tanh", None) else None
 
 
 def bias_of(lw: Lowering, node: Node, channels: int) -> np.ndarray | None:
-    if len(node.inputs) < 3:
+    if not node.attrs.fused.bias:
         return np.zeros(channels, np.float32)
     return lw.graph.consts.get(node.inputs[2])
 
@@ -142,23 +144,33 @@ def conv(lw: Lowering, node: Node) -> Step | None:
     ), scratch=(cols.key, n * ho * wo * k)))
 
 
-def with_residual(lw: Lowering, step: Step) -> Step:
-    """A conv without activation whose sole reader adds a tensor of its shape (and maybe then an
-    activation) folds both into the gemm's epilogue: y = act(conv + bias + residual)."""
-    gemm = step.calls[-1]
+def residual_add(lw: Lowering, step: Step) -> tuple[Node, Ref] | None:
+    """(the Add, its other input) when the step's output is read only by an Add of another tensor of
+    its shape that exists already (the folded step runs where the step was)."""
     add = lw.sole_reader(step.node)
-    if gemm.args[8] != 0 or add is None or add.op not in ("Add", "AddV2") or len(add.inputs) != 2:
-        return step
+    if add is None or add.op not in ("Add", "AddV2") or len(add.inputs) != 2:
+        return None
     y = step.writes[0]
     others = [r for r in add.inputs if r != y]
     if len(others) != 1 or others[0][0] not in lw.done or not lw.native(others[0]) or lw.shape(others[0]) != lw.shape(y):
-        return step  # the step runs where the conv was: the residual must exist by then
+        return None
     lw.taken.add(add.name)
+    return add, others[0]
+
+
+def with_residual(lw: Lowering, step: Step) -> Step:
+    """A conv without activation whose output only an Add reads (and maybe then an activation) folds
+    both into the gemm's epilogue: y = act(conv + bias + residual)."""
+    gemm = step.calls[-1]
+    if gemm.args[8] != 0 or (found := residual_add(lw, step)) is None:
+        return step
+    add, other = found
     last, act = then_activation(lw, add)
     out = (last.name, 0)
-    args = tuple(At(out) if a == At(y) else a for a in gemm.args[:8]) + (act, At(others[0]))
-    return replace(step, node=last, reads=step.reads + (others[0],), writes=(out,),
-                   calls=step.calls[:-1] + (Call("gemm_f32", args),), folded=1 + int(last is not add))
+    args = tuple(At(out) if a == At(step.writes[0]) else a for a in gemm.args[:8]) + (act, At(other))
+    calls = step.calls[:-1] + (Call("gemm_f32", args),)  # the scratch keeps its key (Step.scratch)
+    return replace(step, node=last, reads=step.reads + (other,), writes=(out,), calls=calls,
+                   folded=1 + int(last is not add))
 
 
 def deconv(lw: Lowering, node: Node) -> Step | None:
@@ -189,7 +201,13 @@ def depthwise(lw: Lowering, node: Node) -> Step | None:
     _, ho, wo, _ = lw.shape(y)
     geometry = window_args(node, (n, h, wd), kh, kw)
     args = (At(x), n, h, wd, c, lw.const(weights), kh, kw, *geometry, At(y), ho, wo, lw.const(bias), act)
-    return Step("depthwise", node, (x,), (y,), (Call("depthwise_f32", args),))
+    step = Step("depthwise", node, (x,), (y,), (Call("depthwise_f32", args + (0,)),))
+    if (found := residual_add(lw, step)) is None:
+        return step
+    add, other = found  # y = act(depthwise) + other: the Add reads the activated output
+    out = (add.name, 0)
+    args = tuple(At(out) if a == At(y) else a for a in args) + (At(other),)
+    return Step("depthwise", add, (x, other), (out,), (Call("depthwise_f32", args),), folded=1)
 
 
 def matmul(lw: Lowering, node: Node) -> Step | None:
@@ -281,7 +299,8 @@ def hard_swish_chains(lw: Lowering) -> dict[str, tuple[Ref, float, float, tuple[
             continue
         s_ref, x = scaled.inputs if lw.scalar(scaled.inputs[0]) is not None else scaled.inputs[::-1]
         b_ref = next((r for r in add.inputs if r != x), None)
-        if x in add.inputs and lw.scalar(s_ref) is not None and lw.scalar(b_ref) is not None and lw.native(x):
+        if (x in add.inputs and lw.scalar(s_ref) is not None and lw.scalar(b_ref) is not None and lw.native(x)
+                and lw.native((node.name, 0))):  # inner nodes are taken up front: the chain must lower
             chains[node.name] = (x, lw.scalar(s_ref), lw.scalar(b_ref), (scaled.name, add.name, relu6.name))
     return chains
 

@@ -16,7 +16,7 @@ PATH = Path(__file__).with_name("kernels.wasm")
 I, F = ctypes.c_int32, ctypes.c_float  # wasm32: pointers are 32-bit ints
 SIGNATURES = {
     "gemm_f32": (I,) * 10,
-    "depthwise_f32": (I,) * 19,
+    "depthwise_f32": (I,) * 20,
     "im2col_f32": (I,) * 16,
     "col2im_f32": (I,) * 16,
     "copy_f32": (I,) * 9,

@@ -30,13 +30,13 @@ from ..api import GraphModel, check_input, load_backend
 from ..effects.gl import Compositor
 from ..errors import InputError, PyappError, WeightsError
 from ..graph import build_graph
-from ..inspect import model_card
+from ..commands.inspect import model_card
 from ..model import ModelSpec, check_weights_referenced, decode_weights, parse_model_json
 from ..model.shards import shard_records, verify_shard
 from ..tasks import CONFIGS, TASKS
 from ..tasks.config import model_name
 from ..tasks.task import Task
-from ..profile import RUNS, median_ms, profile_cpu, profile_in_turns
+from ..commands.profile import RUNS, median_ms, profile_cpu, profile_in_turns
 from .canvas import canvas_2d, image_data
 from .gl import Host, backend_options, shared_context
 from .models import shard_url

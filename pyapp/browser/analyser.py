@@ -31,7 +31,7 @@ from ..effects.gl import Compositor
 from ..errors import InputError, PyappError, WeightsError
 from ..graph import build_graph
 from ..commands.inspect import model_card
-from ..model import ModelSpec, check_weights_referenced, decode_weights, parse_model_json
+from ..model import ModelSpec, model_weights, parse_model_json
 from ..model.shards import shard_records, verify_shard
 from ..tasks import CONFIGS, TASKS
 from ..tasks.config import model_name
@@ -144,8 +144,7 @@ async def analyse_load(url: str | None = None, files=None, backend: str = "auto"
                 verify_shard(path, data, records[path]["bytes"], records[path]["sha256"])
         if missing := [p for p in spec.shard_paths() if shards.get(p) is None]:
             raise WeightsError(f"missing shard{'s' if len(missing) > 1 else ''}: {', '.join(missing)}")
-        weights = decode_weights(spec, {p: d for p, d in shards.items() if d is not None})
-        check_weights_referenced(spec, weights)
+        weights = model_weights(spec, {p: d for p, d in shards.items() if d is not None})
         graph = build_graph(spec, weights)
     except PyappError as e:
         return {"card": model_card(spec, sizes, None, str(e)), "model": None, "error": f"{type(e).__name__}: {e}"}

@@ -67,7 +67,7 @@ class GraphModel:
         self._runners: dict[tuple[str, ...], Any] = {}
         self.inputs = list(spec.inputs)
         self.output_names = tuple(t.name for t in spec.outputs)
-        runner = self._runner(self.output_names)
+        runner = self.runner()
         infos = infer_shapes(runner.graph, {t.name: Info(t.shape, t.dtype) for t in self.inputs})
         self.outputs = [
             TensorSpec(t.name, infos[runner.graph.outputs[t.name]].dtype, t.shape if t.shape is not None else infos[runner.graph.outputs[t.name]].shape)
@@ -78,7 +78,10 @@ class GraphModel:
     def from_spec(cls, spec: ModelSpec, weights: Mapping[str, np.ndarray], backend: str = "cpu", **options: Any) -> GraphModel:
         return cls(spec, weights, backend, **options)
 
-    def _runner(self, names: tuple[str, ...]):
+    def runner(self, names: tuple[str, ...] | None = None):
+        """The backend's runner answering these outputs (the model's by default), compiled once: what
+        the worker drives directly (webgl's run_image and output_textures, wasm's profile, stats)."""
+        names = self.output_names if names is None else names
         if names not in self._runners:
             self._runners[names] = self._backend.compile(self._answering(names), **self.options)
         return self._runners[names]
@@ -117,7 +120,7 @@ class GraphModel:
         them ("node" or "node:i"); default the model's outputs. One name (or a one-output model) gives
         an array, a list gives a dict keyed by the names as given."""
         names = self.output_names if outputs is None else (outputs,) if isinstance(outputs, str) else tuple(outputs)
-        result = self._runner(names).run(self._feeds(x))
+        result = self.runner(names).run(self._feeds(x))
         if isinstance(outputs, str) or (outputs is None and len(names) == 1):
             return result[names[0]]
         return result
@@ -130,7 +133,7 @@ class GraphModel:
         self._runners.clear()
 
     def summary(self) -> str:
-        runner = self._runner(self.output_names)
+        runner = self.runner()
         n_params = sum(v.size for v in self.graph.consts.values())
         ops = Counter(node.op for node in runner.graph.nodes.values() if node.op not in ("Const", "Placeholder"))
         lines = [

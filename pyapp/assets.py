@@ -240,7 +240,7 @@ def build_models(models_tgz: Path, out: Path) -> None:
 
 def build_served_models(models: Path, out: Path) -> None:
     from .assets_compress import compress_folder
-    from .shard import shard_model
+    from .commands.shard import shard_model
 
     for model in MODELS:
         shutil.rmtree(out / model, ignore_errors=True)  # a redo starts afresh: shard refuses a non-empty folder

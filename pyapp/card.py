@@ -41,7 +41,8 @@ def flops(node, ins: list[Info], outs: list[Info]) -> int:
     if out is None or any(d is None for d in out):
         return 0
     size = prod(out)
-    epilogue = len(node.raw.get("fused_ops") or ()) * size
+    fused = getattr(node.attrs, "fused", None)  # the fused forms' record: bias and activation, 1 op each
+    epilogue = (fused.bias + (fused.activation is not None)) * size if fused is not None else 0
     if node.op in CONVS:
         kh, kw, ci, _ = ins[1].shape
         return 2 * size * kh * kw * ci + epilogue
@@ -53,11 +54,11 @@ def flops(node, ins: list[Info], outs: list[Info]) -> int:
         return 2 * prod(ins[2].shape) * kh * kw * co
     if node.op in ("MatMul", "_FusedMatMul", "BatchMatMul", "BatchMatMulV2"):
         a = ins[0].shape
-        inner = a[-2] if node.raw.get("transpose_a") or node.raw.get("adj_x") else a[-1]
+        inner = a[-2] if node.attrs.transpose_a else a[-1]  # parse_matmul reads adj_x into it too
         return 2 * size * inner + epilogue
     if node.op in POOLS:
-        ksize = node.raw.get("ksize") or (1, 1, 1, 1)
-        return size * int(ksize[1]) * int(ksize[2])
+        kh, kw = node.attrs.ksize
+        return size * kh * kw
     if node.op in REDUCTIONS:
         return prod(ins[0].shape) if ins[0].shape is not None and None not in ins[0].shape else 0
     if node.op in MOVES:

@@ -9,10 +9,10 @@ from pathlib import Path
 
 # Tools with their own argument parsers: `pyapp NAME ARGS...` runs MODULE.main(ARGS).
 TOOLS = {
-    "inspect": ("pyapp.inspect", "the model card of a TF.js graph model (--json for all of it)"),
-    "profile": ("pyapp.profile", "time a model's run per op and per node"),
-    "shard": ("pyapp.shard", "re-cut a model's weights into shards with sha256s"),
-    "quantize": ("pyapp.quantize", "store float32 weights as float16/uint8/uint16"),
+    "inspect": ("pyapp.commands.inspect", "the model card of a TF.js graph model (--json for all of it)"),
+    "profile": ("pyapp.commands.profile", "time a model's run per op and per node"),
+    "shard": ("pyapp.commands.shard", "re-cut a model's weights into shards with sha256s"),
+    "quantize": ("pyapp.commands.quantize", "store float32 weights as float16/uint8/uint16"),
     "bench": ("pyapp.bench.run", "pyapp vs TF.js 4.22 in Chromium: table, JSON, HTML report"),
 }
 

@@ -1,6 +1,6 @@
 // Analyser page glue: start the worker, hand it the model (URL or files read here, never uploaded)
 // and images (ImageBitmaps), show what it answers. The analysis itself is Python
-// (pyapp/browser/analyser.py, pyapp/analysis.py, pyapp/inspect.py).
+// (pyapp/browser/analyser.py, pyapp/analysis.py, pyapp/commands/inspect.py).
 import { WorkerClient } from "./protocol.js";
 import { drawFaces, drawPose, markScale } from "./marks.js";
 

@@ -26,20 +26,20 @@ import numpy as np
 from pyodide.ffi import to_js
 
 from .. import analysis
-from ..api import GraphModel, check_input, load_backend
+from ..api import check_input
 from ..effects.gl import Compositor
 from ..errors import InputError, PyappError, WeightsError
 from ..graph import build_graph
-from ..inspect import model_card
-from ..model import ModelSpec, check_weights_referenced, decode_weights, parse_model_json
+from ..commands.inspect import model_card
+from ..model import ModelSpec, model_weights, parse_model_json
 from ..model.shards import shard_records, verify_shard
 from ..tasks import CONFIGS, TASKS
 from ..tasks.config import model_name
 from ..tasks.task import Task
-from ..profile import RUNS, median_ms, profile_cpu, profile_in_turns
+from ..commands.profile import RUNS, median_ms, profile_cpu, profile_in_turns
 from .canvas import canvas_2d, image_data
-from .gl import Host, backend_options, shared_context
-from .models import shard_url
+from .gl import Host, shared_context
+from .models import build_model, shard_url
 from .rpc import method
 from .tasks_methods import PLAIN, image_array
 
@@ -66,7 +66,7 @@ class Analysed:
     graph: object
     weights: dict
     name: str  # the folder model.json is in: the model's key in pyapp.tasks.CONFIGS when it is a task model
-    runners: dict = field(default_factory=dict)  # backend -> runner
+    models: dict = field(default_factory=dict)  # backend -> GraphModel (its runner runs; a task model takes it)
     backend: str = "cpu"
     last: dict = field(default_factory=dict)  # output name -> array, of the last run
     first_ms: float | None = None
@@ -119,9 +119,10 @@ def local_files(files: dict) -> tuple[bytes, dict[str, bytes], str]:
 
 
 def compile_runner(entry: Analysed, backend: str):
-    if backend not in entry.runners:
-        entry.runners[backend] = load_backend(backend).compile(entry.graph, **backend_options(backend))
-    return entry.runners[backend]
+    """The model's runner on `backend`, built once (models.build_model: the worker's GL context for webgl)."""
+    if backend not in entry.models:
+        entry.models[backend] = build_model(entry.spec, entry.weights, backend)
+    return entry.models[backend].runner()
 
 
 @method("analyse_load")
@@ -144,8 +145,7 @@ async def analyse_load(url: str | None = None, files=None, backend: str = "auto"
                 verify_shard(path, data, records[path]["bytes"], records[path]["sha256"])
         if missing := [p for p in spec.shard_paths() if shards.get(p) is None]:
             raise WeightsError(f"missing shard{'s' if len(missing) > 1 else ''}: {', '.join(missing)}")
-        weights = decode_weights(spec, {p: d for p, d in shards.items() if d is not None})
-        check_weights_referenced(spec, weights)
+        weights = model_weights(spec, {p: d for p, d in shards.items() if d is not None})
         graph = build_graph(spec, weights)
     except PyappError as e:
         return {"card": model_card(spec, sizes, None, str(e)), "model": None, "error": f"{type(e).__name__}: {e}"}
@@ -218,7 +218,7 @@ def analyse_run(model: str, image, options: dict | None = None, draw: str = "rea
     canvas) or "webgl" (image outputs drawn from their textures; needs the webgl backend)."""
     entry = _entry(model)
     feeds = feeds_of(entry, image, options)
-    runner = entry.runners[entry.backend]
+    runner = compile_runner(entry, entry.backend)
     on_gpu = draw == "webgl" and entry.backend == "webgl"
     t0 = time.perf_counter()
     outputs = runner.run(feeds)
@@ -266,7 +266,7 @@ def analyse_profile(model: str, image, options: dict | None = None, runs: int = 
     runs = max(1, int(runs))
     if entry.backend == "cpu":
         return profile_cpu(entry.graph, feeds, runs)
-    runner = entry.runners[entry.backend]
+    runner = compile_runner(entry, entry.backend)
     runner.run(feeds)
     if entry.backend == "wasm":  # ms per kind of step (gemm, depthwise, numpy...), every call timed
         return profile_in_turns("wasm", lambda: runner.run(feeds), lambda: [(kind, kind, ms) for kind, ms in runner.profile(feeds)["kinds_ms"].items()], runs)
@@ -312,7 +312,7 @@ def analyse_task(model: str, image) -> dict:
         raise InputError(f"no task known for model {entry.name or '(local files)'!r}: tasks run the models named "
                          f"{', '.join(CONFIGS)}, served from a folder of that name")
     if entry.task is None:
-        entry.task = TASKS[kind](GraphModel(entry.spec, entry.weights, entry.backend), entry.name)
+        entry.task = TASKS[kind](entry.models[entry.backend], entry.name)  # disposed with the entry's models
     array = image_array(image)
     result = getattr(entry.task, entry.task.verb)(array)
     answer = {"kind": kind, **PLAIN[kind](result), "width": int(array.shape[1]), "height": int(array.shape[0]),
@@ -326,9 +326,6 @@ def analyse_task(model: str, image) -> dict:
 @method("analyse_dispose")
 def analyse_dispose(model: str) -> bool:
     entry = LOADED.pop(model, None)
-    for runner in (entry.runners.values() if entry else ()):
-        if hasattr(runner, "dispose"):
-            runner.dispose()
-    if entry is not None and entry.task is not None:
-        entry.task.dispose()
+    for graph_model in (entry.models.values() if entry else ()):
+        graph_model.dispose()
     return entry is not None

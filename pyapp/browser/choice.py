@@ -26,7 +26,7 @@ def choose(spec, weights, build: Callable[..., GraphModel]) -> tuple[GraphModel,
     for backend in CANDIDATES:
         try:
             model = build(spec, weights, backend)
-            runner = model._runner(model.output_names)
+            runner = model.runner()
             if unavailable := getattr(runner, "unavailable", None):  # wasm without its module: numpy anyway
                 raise PyappError(unavailable)
             feeds = probe_input(model)

@@ -22,7 +22,7 @@ from collections import deque
 import js
 import numpy as np
 
-from ..backends import cpu, wasm, webgl
+from ..api import GraphModel
 from ..effects import Options, SEGMENTERS, probability
 from ..effects.cpu import Smoother, composite, edge_alpha
 from ..effects.gl import Compositor
@@ -53,7 +53,7 @@ def gpu_done(gl) -> None:
 class Demo:
     def __init__(self, models: dict[str, str], options: Options):
         self.models, self.options = models, options
-        self.graphs: dict[str, object] = {}  # model -> its Graph, as loaded
+        self.loaded: dict[str, tuple] = {}  # model -> (its ModelSpec, its weights), as loaded
         self.warnings: list[str] = []  # from model loading (the cache being off, say)
         self.runners: dict[tuple[str, str], object] = {}  # (model, backend) -> runner
         self.choices: dict[tuple[str, str], tuple[str, str]] = {}  # (model, resolution) -> (backend, why) for "auto"
@@ -105,21 +105,24 @@ class Demo:
         return context_info(self.gl)["renderer"]
 
     # -- models and backends ----------------------------------------------------------------------
-    async def graph(self, name: str):
-        if name not in self.graphs:
+    async def spec_weights(self, name: str) -> tuple:
+        """The model's spec and weights, loaded once (cached, with progress); each backend builds on them."""
+        if name not in self.loaded:
             if name not in self.models:
                 raise PyappError(f"model {name!r} is not served here (served: {', '.join(sorted(self.models))})")
-            model, info = await models.load(self.models[name], "cpu", DEFAULT_CONCURRENCY)  # cached, with progress
-            self.graphs[name], self.warnings = model.graph, self.warnings + info["warnings"]
-        return self.graphs[name]
+            loaded, info = await models.load(self.models[name], lambda spec, weights: ((spec, weights), ""),
+                                             DEFAULT_CONCURRENCY)
+            self.loaded[name], self.warnings = loaded, self.warnings + info["warnings"]
+        return self.loaded[name]
 
     async def runner(self, name: str, backend: str):
         if (name, backend) not in self.runners:
-            graph = await self.graph(name)
+            spec, weights = await self.spec_weights(name)
             event("demo-progress", model=name, stage=f"compile ({backend})", done=0, total=1)
             await asyncio.sleep(0)  # let the event out before a long compile
-            compile_for = {"webgl": lambda g: webgl.compile(g, gl=self.gl, host=Host), "wasm": wasm.compile}
-            runner = compile_for.get(backend, cpu.compile)(graph)
+            # webgl runs on the compositor's context: the mask texture goes to it without a copy
+            options = {"gl": self.gl, "host": Host} if backend == "webgl" else {}
+            runner = GraphModel(spec, weights, backend, **options).runner()
             self.runners[name, backend] = runner
             await self.segment(name, backend, blank(*SEGMENTERS[name].size))  # GL programs finish compiling
             event("demo-progress", model=name, stage=f"compile ({backend})", done=1, total=1)

@@ -22,6 +22,7 @@ import hashlib
 import itertools
 import time
 from dataclasses import dataclass, field
+from typing import Any, Callable
 from urllib.parse import unquote
 
 import js
@@ -30,7 +31,7 @@ from pyodide.ffi import JsException, to_js
 
 from ..api import GraphModel
 from ..errors import InputError, PyappError, WeightsError
-from ..model import ModelSpec, check_weights_referenced, decode_weights, parse_model_json
+from ..model import ModelSpec, model_weights, parse_model_json
 from ..model.shards import shard_records, verify_shard
 from ..wire import from_wire
 from . import cache
@@ -121,15 +122,28 @@ def plan_shards(spec: ModelSpec, url: str) -> list[Shard]:
     return shards
 
 
-async def load(url: str, backend: str, concurrency: int,
-               stall_timeout_s: float = DEFAULT_STALL_TIMEOUT_S) -> tuple[GraphModel, dict]:
+# What load() makes of a decoded model: (the thing, why: backend "auto"'s reason, or "").
+Build = Callable[[ModelSpec, dict], tuple[Any, str]]
+
+
+def builder(backend: str) -> Build:
+    """A GraphModel on `backend`; "auto": on the one choose() measures fastest here."""
+    if backend == "auto":
+        return lambda spec, weights: choose(spec, weights, build_model)
+    return lambda spec, weights: (build_model(spec, weights, backend), "")
+
+
+async def load(url: str, build: Build, concurrency: int,
+               stall_timeout_s: float = DEFAULT_STALL_TIMEOUT_S) -> tuple[Any, dict]:
+    """The model at `url` through the cache, made by `build` (see builder()) before what was
+    fetched is cached, with the load's report."""
     job = Load(js.URL.new(url, js.location.href).href)
     try:
         job.db = await cache.connect()
     except cache.CacheError as e:
         job.warnings.append(f"model cache off: {e}")
     try:
-        return await _load(job, backend, concurrency, stall_timeout_s)
+        return await _load(job, build, concurrency, stall_timeout_s)
     finally:
         if job.db is not None:
             job.db.close()
@@ -139,7 +153,7 @@ def build_model(spec: ModelSpec, weights, backend: str) -> GraphModel:
     return GraphModel.from_spec(spec, weights, backend=backend, **backend_options(backend))
 
 
-async def _load(job: Load, backend: str, concurrency: int, stall_timeout_s: float) -> tuple[GraphModel, dict]:
+async def _load(job: Load, build: Build, concurrency: int, stall_timeout_s: float) -> tuple[Any, dict]:
     started = t = time.perf_counter()
     records = await job.cached(cache.read_models, {})
     old = records.get(job.url)
@@ -163,14 +177,10 @@ async def _load(job: Load, backend: str, concurrency: int, stall_timeout_s: floa
     new, peak = await fetch_missing(job, shards, concurrency, stall_timeout_s)
 
     t = time.perf_counter()
-    weights = decode_weights(spec, {s.path: s.data for s in shards})
-    check_weights_referenced(spec, weights)
+    weights = model_weights(spec, {s.path: s.data for s in shards})
     job.timed("decode", t)
     t = time.perf_counter()
-    if backend == "auto":
-        model, job.choice = choose(spec, weights, build_model)
-    else:
-        model = build_model(spec, weights, backend)
+    model, job.choice = build(spec, weights)
     job.timed("build", t)
 
     t = time.perf_counter()
@@ -269,7 +279,7 @@ async def load_model(url: str, backend: str = "cpu", concurrency: int = DEFAULT_
                      stall_timeout_s: float = DEFAULT_STALL_TIMEOUT_S) -> dict:
     if not (isinstance(stall_timeout_s, (int, float)) and stall_timeout_s > 0):
         raise InputError(f"load_model: stall_timeout_s must be a positive number of seconds, got {stall_timeout_s!r}")
-    model, report = await load(url, backend, concurrency, stall_timeout_s)
+    model, report = await load(url, builder(backend), concurrency, stall_timeout_s)
     model_id = f"m{next(_ids)}"
     LOADED[model_id] = model
     return {"model": model_id, "backend": model.backend, "inputs": [describe(t) for t in model.inputs],

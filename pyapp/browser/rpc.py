@@ -1,6 +1,7 @@
 """Python's side of the page <-> worker protocol (static/protocol.js describes the messages).
 
-Modules register the calls they answer with `@method("name")`; worker.py imports them all.
+Modules register the calls they answer with `@method("name")`; worker.py imports them, except the
+test and benchmark helpers it names with `lazy(module, names...)`: imported at the first such call.
 Methods may be sync or async and take the request's params as keywords. Events (progress,
 warnings) go to the page with `event(type, **fields)`.
 """
@@ -8,6 +9,7 @@ warnings) go to the page with `event(type, **fields)`.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import inspect
 import traceback
 from dataclasses import dataclass, field
@@ -18,6 +20,7 @@ from ..errors import PyappError
 from .jsbridge import js_array, js_object
 
 METHODS = {}
+LAZY: dict[str, str] = {}  # call name -> the module that registers it, not imported until called
 
 
 def method(name: str):
@@ -27,6 +30,12 @@ def method(name: str):
         METHODS[name] = fn
         return fn
     return register
+
+
+def lazy(module: str, *names: str) -> None:
+    """`names` are answered by `module` (its @method calls), imported only when one is first called."""
+    for name in names:
+        LAZY[name] = module
 
 
 @dataclass
@@ -49,10 +58,12 @@ def event(type_: str, **fields) -> None:
 
 async def handle(message: dict) -> tuple[dict, list]:
     name, params = message["method"], message.get("params") or {}
-    fn = METHODS.get(name)
-    if fn is None:
-        return {"ok": False, "error": f"unknown method {name!r}; known: {', '.join(sorted(METHODS))}"}, []
     try:
+        if name not in METHODS and name in LAZY:
+            importlib.import_module(LAZY[name])  # registers its calls
+        fn = METHODS.get(name)
+        if fn is None:
+            return {"ok": False, "error": f"unknown method {name!r}; known: {', '.join(sorted({*METHODS, *LAZY}))}"}, []
         result = fn(**params)
         if inspect.isawaitable(result):
             result = await result

@@ -36,13 +36,13 @@ async def load_task(kind: str, url: str, backend: str = "auto", options: dict | 
     reason = "chosen"
     if backend == "auto":
         try:
-            model, report = await models.load(url, "webgl", DEFAULT_CONCURRENCY)
+            model, report = await models.load(url, models.builder("webgl"), DEFAULT_CONCURRENCY)
             reason = "auto: WebGL2 runner made"
         except PyappError as e:
-            model, report = await models.load(url, "cpu", DEFAULT_CONCURRENCY)
+            model, report = await models.load(url, models.builder("cpu"), DEFAULT_CONCURRENCY)
             reason = f"auto: no WebGL2 runner ({e})"
     else:
-        model, report = await models.load(url, backend, DEFAULT_CONCURRENCY)
+        model, report = await models.load(url, models.builder(backend), DEFAULT_CONCURRENCY)
     return TASKS[kind](model, name, **options), {"backend": model.backend, "reason": reason, "load": report}
 
 

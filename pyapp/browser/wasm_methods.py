@@ -19,7 +19,7 @@ def bench(model: str, inputs: dict, runs: int = 30) -> dict:
     from ..wire import from_wire
 
     graph_model: GraphModel = LOADED[model]
-    runner = graph_model._runner(graph_model.output_names)
+    runner = graph_model.runner()
     feeds = {name: from_wire(v) for name, v in inputs.items()}
     times = []
     for _ in range(runs):

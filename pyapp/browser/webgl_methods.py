@@ -13,7 +13,7 @@ import numpy as np
 
 from ..backends import webgl
 from ..graph import build_graph
-from ..model import check_weights_referenced, decode_weights, parse_model_json
+from ..model import model_weights, parse_model_json
 from .gl import Host, shared_context
 from .rpc import method
 
@@ -34,9 +34,7 @@ async def fetch_model(url: str):
     """(ModelSpec, weights) of model.json at url and its shards."""
     spec = parse_model_json(await fetch_bytes(url), url)
     base = url.rsplit("/", 1)[0]
-    weights = decode_weights(spec, {p: await fetch_bytes(f"{base}/{p}") for p in spec.shard_paths()})
-    check_weights_referenced(spec, weights)
-    return spec, weights
+    return spec, model_weights(spec, {p: await fetch_bytes(f"{base}/{p}") for p in spec.shard_paths()})
 
 
 async def fetch_graph(url: str):

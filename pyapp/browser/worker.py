@@ -1,4 +1,5 @@
-"""The worker's Python entry point: imports every module that answers calls, plus the basics."""
+"""The worker's Python entry point: imports every module that answers the pages' calls, plus the
+basics; the test and benchmark helpers load at their first call, not at every boot."""
 
 from __future__ import annotations
 
@@ -6,12 +7,13 @@ import sys
 
 from .. import __version__
 from . import demo  # noqa: F401  (registers the webcam demo's calls)
-from . import webgl_methods  # noqa: F401  (registers its calls)
-from . import wasm_methods  # noqa: F401  (registers wasm_bench)
 from . import models  # noqa: F401  (registers load_model, predict, cache_*)
 from . import tasks_methods  # noqa: F401  (registers task_load, task_run, task_dispose)
 from . import analyser  # noqa: F401  (registers the analyser page's analyse_* calls)
-from .rpc import method, on_request  # noqa: F401  (worker.js calls on_request)
+from .rpc import lazy, method, on_request  # noqa: F401  (worker.js calls on_request)
+
+lazy("pyapp.browser.webgl_methods", "webgl_check_model", "webgl_profile", "webgl_bench")
+lazy("pyapp.browser.wasm_methods", "wasm_bench")
 
 
 @method("info")

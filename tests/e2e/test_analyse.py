@@ -204,10 +204,12 @@ def test_errors_stay_on_the_page(analyse, assets_dir, tmp_path):
     assert "only models of this page's origin" in analyse.locator("#model-error").text_content()
 
 
-def test_task_view_draws_the_face_blazeface_finds(analyse, assets_dir):
-    """The astronaut through blazeface in the task view: one face, its box where CPython's
-    FaceDetector puts it, drawn in the marks' colour over the image, and nothing drawn far from it."""
-    loaded = load(analyse, model="blazeface", backend="cpu")
+@pytest.mark.parametrize("backend", ["cpu", "webgl"])
+def test_task_view_draws_the_face_blazeface_finds(analyse, assets_dir, backend):
+    """The astronaut through blazeface in the task view, on the backend the model was loaded on: one
+    face, its box where CPython's FaceDetector puts it, drawn in the marks' colour over the image,
+    and nothing drawn far from it."""
+    loaded = load(analyse, model="blazeface", backend=backend)
     assert loaded["error"] is None and loaded["task"] == "face"
     try:
         result = run_task(analyse)

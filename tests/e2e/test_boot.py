@@ -41,6 +41,18 @@ def test_worker_gets_webgl2_from_python(ready_page):
     assert info["max_texture_size"] >= 4096
 
 
+def test_benchmark_helpers_load_at_their_first_call(ready_page):
+    """The worker boots without webgl_methods / wasm_methods; their first call imports the module and
+    reaches it (wasm_bench on no loaded model: its own KeyError)."""
+    code = "import sys\n[m in sys.modules for m in ('pyapp.browser.webgl_methods', 'pyapp.browser.wasm_methods')]"
+    loaded = "(code) => window.pyapp.call('run_python', {code})"
+    assert ready_page.evaluate(loaded, code) == [False, False]
+    message = ready_page.evaluate(
+        "window.pyapp.call('wasm_bench', {model: 'nope', inputs: {}}).then(() => 'resolved', (e) => e.message)")
+    assert "KeyError: 'nope'" in message
+    assert ready_page.evaluate(loaded, code) == [False, True]
+
+
 def test_main_thread_has_no_long_task_during_boot(ready_page):
     long_tasks = ready_page.evaluate("window.longTasks")
     assert all(t["duration"] <= 200 for t in long_tasks), long_tasks

@@ -21,7 +21,7 @@ from pyapp.api import load_graph_model
 from pyapp.model import load_model_spec, parse_model_json
 from pyapp.model.shards import group_bytes, read_shards, write_model
 from pyapp.server.local import serving
-from pyapp.shard import shard_model
+from pyapp.commands.shard import shard_model
 from tools.golden import ensure, golden_dir
 
 RELATIVE_TOLERANCE = 1e-4  # of the output's range (DESIGN.md); Pyodide's numpy has no BLAS, so sums differ a little

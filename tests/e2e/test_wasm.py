@@ -184,7 +184,7 @@ names = list(model.output_names)
 x = await fetch_npy("/golden/{case['input']}")
 got = model.predict({{model.inputs[0].name: x}}, names)
 wants = [await fetch_npy("/golden/" + o) for o in {case['outputs']!r}]
-{{"outputs": [error_of(got[n], w) for n, w in zip(names, wants)], "stats": model._runner(tuple(names)).stats()}}
+{{"outputs": [error_of(got[n], w) for n, w in zip(names, wants)], "stats": model.runner(tuple(names)).stats()}}
 '''
     result = python(wasm_page, code)
     assert isinstance(result, dict) and "outputs" in result, result
@@ -250,7 +250,7 @@ out = []
 for batch in (1, 3, 1):
     x = rng.uniform(0, 1, (batch, 64, 64, 1)).astype(np.float32)
     got, want = fast.predict(x), reference.predict(x)
-    runner = fast._runner(fast.output_names)
+    runner = fast.runner()
     out.append([list(got.shape), float(np.abs(got - want).max()), runner.executor.shapes[spec.inputs[0].name][0], runner.stats()["wasm"]])
 out
 '''

@@ -5,7 +5,7 @@ import pytest
 
 from pyapp.api import load_graph_model
 from pyapp.backends.cpu import compile as cpu_compile
-from pyapp.profile import OUTSIDE, format_profile, main, fastest_mean, fastest_runs, profile_cpu
+from pyapp.commands.profile import OUTSIDE, format_profile, main, fastest_mean, fastest_runs, profile_cpu
 
 
 @pytest.fixture(scope="module")

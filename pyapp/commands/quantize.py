@@ -21,7 +21,7 @@ from pyapp.model import ModelSpec, WeightGroup, load_model_spec, parse_model_jso
 from pyapp.model.limits import check_tensor_size
 from pyapp.model.shards import DEFAULT_SHARD_BYTES, group_bytes, write_model
 from pyapp.progress import progress
-from pyapp.shard import FORCE_HELP, describe_shards, read_model, size_arg
+from pyapp.commands.shard import FORCE_HELP, describe_shards, read_model, size_arg
 
 DTYPES = ("float16", "uint8", "uint16")
 SEED = 0

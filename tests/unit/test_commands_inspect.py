@@ -6,7 +6,7 @@ from modelfiles import MODELS, W_BYTES, graph_model, node, placeholder, write_mo
 
 from pyapp.api import load_graph_model
 from pyapp.errors import TooLargeError
-from pyapp.inspect import format_inspect, inspect_model, main
+from pyapp.commands.inspect import format_inspect, inspect_model, main
 from pyapp.model.limits import ENV_VAR
 
 

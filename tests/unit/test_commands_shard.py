@@ -9,7 +9,7 @@ from modelfiles import W_BYTES, graph_model, write_model
 from pyapp.api import load_graph_model
 from pyapp.errors import ModelFormatError, PyappError, WeightsError
 from pyapp.model.shards import HASH_KEY, parse_size, shard_records, split
-from pyapp.shard import main, shard_model
+from pyapp.commands.shard import main, shard_model
 from tools.golden import ensure, golden_dir
 from tools.tfjs_load import tfjs_predict
 

@@ -8,7 +8,7 @@ from pyapp.api import load_graph_model
 from pyapp.errors import PyappError, TooLargeError
 from pyapp.model import load_model_spec, parse_model_json
 from pyapp.model.limits import ENV_VAR
-from pyapp.quantize import main, quantize_array, quantize_model, random_inputs
+from pyapp.commands.quantize import main, quantize_array, quantize_model, random_inputs
 from tools.golden import ensure, golden_dir
 from tools.tfjs_load import tfjs_predict
 

@@ -141,7 +141,7 @@ function setupModelIn(config) {
 function setupImages(config) {
   const select = $("image-select");
   for (const [name, url] of Object.entries(config.images || {})) select.add(new Option(name, url));
-  select.add(new Option("camera", "camera"));
+  select.add(new Option("camera device", "camera"));  // not "camera": scikit-image has an image of that name
   select.addEventListener("change", () => { $("image-file").value = ""; });
 }
 

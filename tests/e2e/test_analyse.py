@@ -258,3 +258,29 @@ def test_a_model_served_with_models_dir_loads_and_runs(own_server_page, assets_d
     want = model.predict(model_input(astronaut(assets_dir), model.inputs[0], InputOptions()))[0]
     assert out["kind"] == "vector" and out["top"][0]["index"] == int(np.argmax(want))
     assert abs(out["top"][0]["value"] - float(want.max())) < 1e-4
+
+
+def test_live_on_the_camera(own_server_page, camera_file, assets_dir):  # noqa: F811
+    """Live runs on the fake camera's frames: the speed table shows FPS > 0, and the mask is the
+    one CPython's numpy backend gives for the camera's frame (as ffmpeg decodes it)."""
+    page = own_server_page
+    load(page, model="selfie", backend="cpu")
+    page.select_option("#image-select", label="camera device")
+    page.select_option("#view", "tensors")
+    page.evaluate("() => { window.analyser.last = null; }")
+    page.click("#live")
+    try:
+        page.wait_for_function("window.analyser.last !== null && window.analyser.last.speed.count >= 3 || !document.getElementById('run-error').hidden",
+                               timeout=120_000)
+    finally:
+        page.click("#live")  # stop
+    assert page.locator("#run-error").is_hidden(), page.locator("#run-error").text_content()
+    result = page.evaluate("window.analyser.last")
+    assert result["speed"]["fps"] > 0
+    fps_row = page.locator("#speed tr", has_text="FPS").locator("td").nth(1).text_content()
+    assert float(fps_row) > 0, fps_row
+    shown = page.evaluate(OUTPUT_PIXELS, result["outputs"][0]["name"])
+    mask = np.array(shown["data"], np.uint8).reshape(shown["height"], shown["width"], 4)[..., 0] > 127
+    model = load_graph_model(str(assets_dir / "served-models/selfie/model.json"))
+    want = model.predict(model_input(camera_file[1], model.inputs[0], InputOptions()))[0, ..., 0] > 0.5
+    assert (mask & want).sum() / (mask | want).sum() >= 0.9

@@ -222,6 +222,14 @@ function showSpeed(result) {
     ["first inference", `${fmt(result.first_ms)} ms`], ["p50 / p95", `${fmt(s.p50)} / ${fmt(s.p95)} ms (${s.count} runs)`],
     ["FPS", fmt(s.fps)]];
   $("speed").tBodies[0].replaceChildren(...rows.map(([k, v]) => { const tr = document.createElement("tr"); tr.append(make("td", k), make("td", String(v))); return tr; }));
+  const h = s.histogram;
+  $("latency").hidden = !h;
+  if (!h) return;
+  const chart = bars(h.counts);
+  chart.querySelectorAll("div").forEach((bar, i) => { bar.title = `${fmt(h.edges[i])}–${fmt(h.edges[i + 1])} ms: ${h.counts[i]} run(s)`; });
+  $("latency").querySelector(".bars").replaceWith(chart);
+  $("latency").querySelector("figcaption").textContent =
+    `latency of the last ${s.count} runs: ${fmt(s.min)} ms … ${fmt(s.max)} ms, ${h.counts.length} bins`;
 }
 
 // -- task view: the model as its task (pyapp.tasks) sees it, drawn over the image --------------------

@@ -122,6 +122,11 @@ def test_served_model_on_a_bundled_image(analyse, selfie_mask, backend, draw, ou
     assert iou >= 0.9, iou
     assert analyse.evaluate("window.longTasks.length") == 0, analyse.evaluate("window.longTasks")
     runs = [run(analyse, draw=draw) for _ in range(5)]  # the times the page shows, for the README
+    latency = runs[-1]["speed"]  # the latency histogram drawn: one bar per bin, heights as the counts
+    heights = analyse.eval_on_selector_all("#latency .bars div", "bars => bars.map((b) => parseFloat(b.style.height))")
+    assert sum(latency["histogram"]["counts"]) == latency["count"] >= 6 and analyse.locator("#latency").is_visible()
+    np.testing.assert_allclose(heights, 100 * np.array(latency["histogram"]["counts"]) / max(latency["histogram"]["counts"]), atol=0.01)
+    assert f"latency of the last {latency['count']} runs" in analyse.locator("#latency figcaption").text_content()
     out_dir = Path(output_path)
     out_dir.mkdir(parents=True, exist_ok=True)
     times = {key: float(np.median([r["outputs"][0][key] for r in runs])) for key in ("readback_draw_ms", "webgl_draw_ms") if key in out}

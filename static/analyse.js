@@ -302,7 +302,7 @@ async function profile() {
     return tr;
   }));
   t.tFoot.replaceChildren(make("tr"));
-  t.tFoot.rows[0].append(make("td", `${p.backend}: steps sum to ${fmt(p.sum_ms, 2)} ms; a run takes ${fmt(p.run_ms, 2)} ms (means of the fastest half of ${p.runs} runs each)`));
+  t.tFoot.rows[0].append(make("td", `${p.backend}: steps sum to ${fmt(p.sum_ms, 2)} ms; a run takes ${fmt(p.run_ms, 2)} ms (means over the calm half of ${p.runs} pairs of runs)`));
   t.tFoot.rows[0].cells[0].colSpan = 4;
   window.analyser.profile = p;
   return p;

@@ -32,7 +32,7 @@ test-unit: setup
 test-e2e: setup browser
 	$(BIN)/python -m pytest -ra tests/e2e
 
-setup: $(VENV)/.installed assets $(WHEEL)
+setup: $(VENV)/.installed assets
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,14 +40,15 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet --no-build-isolation -c constraints.txt -e '.[test]'
 	touch $@
 
-assets: $(VENV)/.installed
-	$(BIN)/pyapp setup
+# Also compiles the wheel to .pyc for serving, again whenever the wheel changed (pyapp/assets_served.py).
+assets: $(VENV)/.installed $(WHEEL)
+	$(BIN)/pyapp setup --wheel $(WHEEL)
 
 wheel: $(WHEEL)
 
-# Pure-Python wheel for micropip in Pyodide; no build isolation, so it builds offline.
+# Pure-Python wheel for Pyodide; no build isolation, so it builds offline.
 $(WHEEL): $(VENV)/.installed $(PYAPP_SOURCES)
-	rm -rf build dist/pyapp-*.whl
+	rm -rf build dist/pyapp-*.whl dist/served dist/served.json
 	$(BIN)/python -m pip wheel --quiet --no-deps --no-build-isolation -w dist .
 
 # Debian's Chromium drives the browser tests (Playwright's own browser download does not work here);

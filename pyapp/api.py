@@ -1,7 +1,7 @@
 """Public entry point: load a TF.js graph model and run it.
 
     model = pyapp.load_graph_model("models/selfie/model.json")   # backend="cpu"
-    model = GraphModel.from_spec(spec, weights, backend="webgl", gl=gl)  # in the worker: a WebGL2 context
+    model = GraphModel.from_spec(spec, weights, backend="webgl", gl=gl, host=Host)  # in the worker (pyapp.browser.gl)
     mask = model.predict(image)                                 # one input, one output: arrays
     maps = model.predict(image, outputs=["conv1", "segment"])   # any tensors, by name: a dict
 """

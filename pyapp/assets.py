@@ -4,9 +4,11 @@ Everything lands in one git-ignored folder (``.assets/`` in the checkout, or ``$
 
     downloads/   the npm tarballs and PyPI wheels as fetched (checked against pinned hashes)
     pyodide/     Pyodide core + the few package wheels we serve + a trimmed pyodide-lock.json
+    served-pyodide/  the same compiled to .pyc, repacked, precompressed (pyapp/assets_served.py)
     tfjs/        TF.js 4.22 bundles (reference and benchmark baseline)
     models/      the human-models graph models the project uses, one folder each
-    served-models/  the same models cut into 1 MB shards with sha256s (what the server offers)
+    served-models/  the same models cut into 1 MB shards with sha256s, with .br/.gz siblings
+                 (what the server offers)
     images/      test images from scikit-image's wheel
     stamps/      one JSON file per finished step; a step whose stamp matches is skipped
 
@@ -91,6 +93,7 @@ TFJS_FILES = {TFJS: ("dist/tf.min.js",),
 MODELS = ("selfie", "meet", "blazeface", "posenet", "movenet-lightning", "emotion", "mobilefacenet")
 IMAGES = ("astronaut.png", "camera.png", "coffee.png")
 SERVED_SHARD_BYTES = 1024 * 1024  # small enough that the bigger models load as parallel shards
+COMPRESSION = 1  # bump when pyapp/assets_compress.py changes which siblings it writes
 
 
 def say(message: str) -> None:
@@ -215,10 +218,13 @@ def build_pyodide(core_tgz: Path, wheels_whl: Path, out: Path) -> list[str]:
 
 
 def build_tfjs(tarballs: dict[NpmPackage, Path], out: Path) -> None:
+    from .assets_compress import compress_folder
+
     for pkg, files in TFJS_FILES.items():
         with tarfile.open(tarballs[pkg]) as tar:
             for name in files:
                 _write(out / Path(name).name, _tar_member(tar, name))
+    compress_folder(out)  # the baseline gets the same transfer compression as pyapp
 
 
 def build_models(models_tgz: Path, out: Path) -> None:
@@ -233,11 +239,13 @@ def build_models(models_tgz: Path, out: Path) -> None:
 
 
 def build_served_models(models: Path, out: Path) -> None:
+    from .assets_compress import compress_folder
     from .shard import shard_model
 
     for model in MODELS:
         shutil.rmtree(out / model, ignore_errors=True)  # a redo starts afresh: shard refuses a non-empty folder
         shard_model(models / model / "model.json", out / model, SERVED_SHARD_BYTES)
+        compress_folder(out / model)
 
 
 def build_images(skimage_whl: Path, out: Path) -> None:
@@ -259,8 +267,11 @@ def _step(root: Path, name: str, key: dict, outputs: list[Path], build) -> None:
     say(f"{name}: ready")
 
 
-def provision(root: Path | None = None) -> Path:
-    """Fetch, verify and lay out every asset; cheap and offline when already done."""
+def provision(root: Path | None = None, wheel: Path | None = None) -> Path:
+    """Fetch, verify and lay out every asset; cheap and offline when already done. With `wheel`
+    (the pyapp wheel `make` built), its compiled form too (pyapp/assets_served.py)."""
+    from .assets_served import provision_served_pyodide, provision_served_wheel
+
     root = root or assets_dir()
     downloads = root / "downloads"
     downloads.mkdir(parents=True, exist_ok=True)
@@ -279,17 +290,20 @@ def provision(root: Path | None = None) -> Path:
                             "packages": PYODIDE_PACKAGES},
           [root / "pyodide" / "pyodide-lock.json"],
           lambda: build_pyodide(npm_path(PYODIDE), pypi_path(PYODIDE_WHEELS), root / "pyodide"))
-    _step(root, "tfjs", {p.name: p.integrity for p in TFJS_FILES},
+    provision_served_pyodide(root)
+    _step(root, "tfjs", {**{p.name: p.integrity for p in TFJS_FILES}, "siblings": COMPRESSION},
           [root / "tfjs" / Path(f).name for files in TFJS_FILES.values() for f in files],
           lambda: build_tfjs({p: npm_path(p) for p in TFJS_FILES}, root / "tfjs"))
     _step(root, "models", {"package": HUMAN_MODELS.integrity, "models": MODELS},
           [root / "models" / m / "model.json" for m in MODELS],
           lambda: build_models(npm_path(HUMAN_MODELS), root / "models"))
     _step(root, "served-models", {"package": HUMAN_MODELS.integrity, "models": MODELS,
-                                  "shard_bytes": SERVED_SHARD_BYTES},
+                                  "shard_bytes": SERVED_SHARD_BYTES, "siblings": COMPRESSION},
           [root / "served-models" / m / "model.json" for m in MODELS],
           lambda: build_served_models(root / "models", root / "served-models"))
     _step(root, "images", {"wheel": SKIMAGE.sha256, "images": IMAGES},
           [root / "images" / name for name in IMAGES],
           lambda: build_images(pypi_path(SKIMAGE), root / "images"))
+    if wheel is not None:
+        provision_served_wheel(root, wheel)
     return root

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from pathlib import Path
 
 # Tools with their own argument parsers: `pyapp NAME ARGS...` runs MODULE.main(ARGS).
 TOOLS = {
@@ -35,7 +36,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_setup(args: argparse.Namespace) -> int:
     from .assets import provision
 
-    print(f"pyapp: assets ready in {provision()}", file=sys.stderr)
+    print(f"pyapp: assets ready in {provision(wheel=args.wheel)}", file=sys.stderr)
     return 0
 
 
@@ -56,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(run=cmd_serve)
 
     setup = sub.add_parser("setup", help="fetch and verify the pinned assets (cached, offline after)")
+    setup.add_argument("--wheel", type=Path, help="the pyapp wheel to compile and compress for serving")
     setup.set_defaults(run=cmd_setup)
 
     for name, (_, what) in TOOLS.items():  # listed for --help; main() hands them their arguments

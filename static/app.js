@@ -1,4 +1,5 @@
 // Page glue: start the worker, show boot progress and errors, expose `window.pyapp` for scripts.
+import { sameOrigin } from "./origin.js";
 import { WorkerClient } from "./protocol.js";
 
 const STALL_MS = 90000; // no boot stage finishing for this long is reported, never a silent hang
@@ -85,7 +86,8 @@ async function loadModel(url, backend = "cpu", options = {}) {
   try {
     const result = await window.pyapp.call("load_model", { ...options, url, backend });
     const { count, from_cache: cached } = result.shards;
-    setModelStatus("loaded", `Loaded ${url} on ${result.backend}: ${count} shard(s), ${cached} from the cache`);
+    const why = result.choice ? ` (${result.choice})` : "";
+    setModelStatus("loaded", `Loaded ${url} on ${result.backend}${why}: ${count} shard(s), ${cached} from the cache`);
     $("model-progress").value = 1;
     showList($("model-warnings"), result.warnings);
     for (const [name, ms] of Object.entries(result.timings)) {
@@ -119,8 +121,9 @@ function setupModels(config, params) {
 async function start() {
   const params = new URLSearchParams(location.search);
   const config = await (await fetch("/api/config")).json();
-  // Query parameters override the server's choice (debugging, and tests of the error paths).
-  for (const key of ["pyodide", "wheel"]) if (params.has(key)) config[key] = params.get(key);
+  // Query parameters override the server's choice (debugging, and tests of the error paths), with
+  // files of this origin only: a refused one stops the page before the worker starts.
+  for (const key of ["pyodide", "wheel"]) if (params.has(key)) config[key] = sameOrigin(params.get(key), `?${key}`);
 
   const stages = {};
   let watchdog;

@@ -2,14 +2,14 @@
 // `window.bench` to the Python driver (pyapp/bench), which checks outputs and does the statistics.
 // The engine comes from the query: engine=pyapp|tfjs, backend, where=main|worker, model (model.json URL),
 // input (raw tensor bytes URL), name, shape, dtype (of that input), tfjs (TF.js bundle folder URL).
+// The three URLs must be this origin's: any other is refused, on the page, before it is requested.
+import { sameOrigin } from "./origin.js";
 import { WorkerClient } from "./protocol.js";
 
 const spec = Object.fromEntries(new URLSearchParams(location.search));
+const URL_PARAMS = ["model", "input", "tfjs"];
 const TYPED = { float32: Float32Array, int32: Int32Array };
-const input = fetch(spec.input).then(async (r) => ({
-  name: spec.name, shape: spec.shape.split(",").map(Number), dtype: spec.dtype,
-  data: new TYPED[spec.dtype](await r.arrayBuffer()),
-}));
+let input; // the input tensor's promise, once start() has checked the URLs
 
 // Every main-thread long task since page open (the buffered flag replays the ones before this line).
 const longTasks = [];
@@ -17,14 +17,10 @@ new PerformanceObserver((list) => {
   for (const e of list.getEntries()) longTasks.push({ start: e.startTime, duration: e.duration });
 }).observe({ type: "longtask", buffered: true });
 
-// Python run in pyapp's worker: the size of Pyodide's wasm memory and whether it is shared.
-const WASM_MEMORY = `import pyodide_js
-heap = pyodide_js._module.HEAPU8
-{"wasm_bytes": heap.length, "wasm_shared": heap.buffer.constructor.name == "SharedArrayBuffer"}`;
-
 // pyapp: its worker (static/worker.js) boots Pyodide and the wheel; the model runs there.
 async function pyappEngine() {
   const config = await (await fetch("/api/config")).json();
+  for (const key of ["pyodide", "wheel"]) if (spec[key]) config[key] = spec[key]; // as the index page's query
   const boot = {};
   let ready, fail;
   const booted = new Promise((resolve, reject) => { ready = resolve; fail = reject; });
@@ -48,7 +44,7 @@ async function pyappEngine() {
       const { outputs } = await call("predict", { model, inputs: { [x.name]: { dtype: x.dtype, shape: x.shape, data: x.data } } });
       return Object.entries(outputs).map(([name, o]) => ({ name, ...o }));
     },
-    memory: () => call("run_python", { code: WASM_MEMORY }),
+    memory: () => call("wasm_memory"),
   };
 }
 
@@ -93,6 +89,11 @@ async function infer(x) {
 
 // Cold or warm start, from page open (performance.now() = 0) to the first result.
 async function start() {
+  for (const key of URL_PARAMS) if (key in spec) spec[key] = sameOrigin(spec[key], `?${key}`);
+  input = fetch(spec.input).then(async (r) => ({
+    name: spec.name, shape: spec.shape.split(",").map(Number), dtype: spec.dtype,
+    data: new TYPED[spec.dtype](await r.arrayBuffer()),
+  }));
   engine = await ENGINES[spec.engine]();
   const runtime = performance.now();
   const { parts, warnings } = await engine.load();
@@ -169,4 +170,12 @@ function facts() {
 }
 
 document.getElementById("engine").textContent = `${spec.engine} ${spec.backend} (${spec.where})`;
-window.bench = { started: start(), predict, health, memory, outputs, facts, get inferences() { return inferences; } };
+// A failure to start is shown on the page, and the driver gets it from `started`.
+function showError(err) {
+  const box = document.getElementById("error");
+  box.textContent = err.message;
+  box.hidden = false;
+  throw err;
+}
+
+window.bench = { started: start().catch(showError), predict, health, memory, outputs, facts, get inferences() { return inferences; } };

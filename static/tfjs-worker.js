@@ -1,6 +1,7 @@
 // TF.js 4.22 as a benchmark engine: one backend, one graph model, predictions read back to the CPU.
 // bench.js imports it to run TF.js on the main thread; started as a module worker it answers the
 // same calls over the pyapp message protocol (static/protocol.js), so both placements run this code.
+import { sameOrigin } from "./origin.js";
 import { REQUEST, RESPONSE } from "./protocol.js";
 
 let tf;
@@ -8,7 +9,12 @@ let model;
 let execute; // model.execute, or executeAsync for models with dynamic ops
 
 // Loads the TF.js scripts (UMD bundles: they set globalThis.tf) and makes `backend` current.
-export async function start({ tfjs, backend }) {
+export async function start({ tfjs: folder, backend }) {
+  const tfjs = sameOrigin(folder, "tfjs"); // the page checked it too; this worker trusts no caller
+  // The bundle's regenerator polyfill assigns the global `regeneratorRuntime`; imported as a module
+  // (strict mode) that throws unless the global exists, and its fallback, Function(...), is JS eval,
+  // which our Content-Security-Policy refuses.
+  globalThis.regeneratorRuntime ??= undefined;
   await import(tfjs + "tf.min.js");
   tf = globalThis.tf;
   if (backend === "wasm") {

@@ -1,5 +1,6 @@
 // Boots Pyodide, loads numpy, installs the pyapp wheel, then hands every request to Python.
 // Glue only: each stage is timed and reported; any failure names its stage.
+import { sameOrigin } from "./origin.js";
 import { BOOT, EVENT, REQUEST, RESPONSE } from "./protocol.js";
 
 const post = (msg) => self.postMessage(msg);
@@ -19,30 +20,62 @@ async function stage(name, work) {
 }
 
 async function boot(config) {
-  const origin = self.location.origin;
-  const indexURL = new URL(config.pyodide, origin).href;
+  // The page's config names the runtime and the wheel (this origin's files only); whether the test
+  // hooks are on, the server alone says, so no script on the page can turn them on.
+  const server = fetch("/api/config").then((r) => r.json());
+  const indexURL = sameOrigin(config.pyodide, "pyodide");
+  const wheelURL = config.wheel && sameOrigin(config.wheel, "wheel");
+  if (!wheelURL) throw Object.assign(new Error("the server has no pyapp wheel to offer (run `make run` to build it)"), { stage: "pyapp" });
+  // Downloads that need no runtime start now, so they overlap its download and start-up.
+  const wheel = settled(fetchBytes(wheelURL));
+  const numpyCached = settled(prefetchLocked(indexURL, "numpy"));
   const { loadPyodide } = await stage("runtime-script", () => import(indexURL + "pyodide.mjs").catch((err) => {
     throw new Error(`cannot load ${indexURL}pyodide.mjs (${err.message})`);
   }));
   const pyodide = await stage("runtime", () => failOnWasmWarning(() => loadPyodide({ indexURL })));
-  await stage("numpy", () => loadPackageStrict(pyodide, ["numpy", "micropip"]));
-  if (!config.wheel) throw Object.assign(new Error("the server has no pyapp wheel to offer (run `make run` to build it)"), { stage: "pyapp" });
-  const wheelURL = new URL(config.wheel, origin).href;
-  await stage("pyapp", async () => {
-    const micropip = pyodide.pyimport("micropip");
-    try {
-      await micropip.install(wheelURL);
-    } catch (err) {
-      throw new Error(`cannot install ${wheelURL}: ${lastLine(err.message)}`);
-    }
+  await stage("numpy", async () => {
+    await numpyCached; // a failed prefetch only costs time: loadPackage fetches and reports for itself
+    await loadPackageStrict(pyodide, ["numpy"]);
   });
-  const worker = await stage("import", () => pyodide.pyimport("pyapp.browser.worker"));
+  await stage("pyapp", async () => {
+    const bytes = await wheel.then((r) => r.value ?? Promise.reject(r.error));
+    // pyapp is pure Python and its dependencies are loaded: unpacking the wheel is the install.
+    const sitePackages = pyodide.runPython("import sysconfig; sysconfig.get_path('purelib')");
+    pyodide.unpackArchive(bytes, "zip", { extractDir: sitePackages });
+    pyodide.runPython("import importlib; importlib.invalidate_caches()");
+  });
+  const worker = await stage("import", async () => {
+    const module = pyodide.pyimport("pyapp.browser.worker");
+    if ((await server).test_hooks) module.enable_test_hooks();
+    return module;
+  });
   // From here on Python answers: it posts responses and events itself.
   self.onmessage = (ev) => {
     if (ev.data.kind === REQUEST) worker.on_request(ev.data);
   };
   event("ready", { info: worker.info().toJs({ dict_converter: Object.fromEntries }) });
 }
+
+async function fetchBytes(url) {
+  let response;
+  try {
+    response = await fetch(url);
+  } catch (err) {
+    throw new Error(`cannot fetch ${url} (${err.message})`);
+  }
+  if (!response.ok) throw new Error(`cannot fetch ${url}: HTTP ${response.status}`);
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+// A locked package's wheel read once into the HTTP cache (served immutable), where loadPackage's own
+// fetch finds it; its URL comes from the lock file, which loadPyodide reads (from cache) too.
+async function prefetchLocked(indexURL, name) {
+  const lock = await (await fetch(indexURL + "pyodide-lock.json")).json();
+  await fetchBytes(indexURL + lock.packages[name].file_name);
+}
+
+// A promise that never rejects (no unhandled rejection while nobody awaits it yet): {value} or {error}.
+const settled = (promise) => promise.then((value) => ({ value }), (error) => ({ error }));
 
 // When pyodide.asm.wasm is missing or broken, Pyodide only warns ("wasm instantiation failed!",
 // then the reason) and never settles; turn that warning into the stage's failure.
@@ -73,8 +106,6 @@ async function loadPackageStrict(pyodide, names) {
   await pyodide.loadPackage(names, { messageCallback: () => {}, errorCallback: (m) => errors.push(m) });
   if (errors.length) throw new Error(errors.join("; "));
 }
-
-const lastLine = (text) => text.trim().split("\n").filter(Boolean).pop();
 
 self.onmessage = (ev) => {
   const msg = ev.data;

@@ -1,35 +1,180 @@
-"""Boot stages of the index page in headless Chromium: one cold load (new context, empty HTTP cache)
-then warm reloads in the same context; prints `window.pyapp.stages` (ms) of each.
+"""Page open → ready and → first result, pyapp next to TF.js, measured as a user meets them.
 
-    .venv/bin/python -m tools.boot_times [--warm 2]
+Each engine runs on the bench page (static/bench.js times it from page open): cold = a new browser
+context (empty HTTP cache), warm = the same page reloaded. Profiles: `incognito` (a new context:
+no wasm code cache survives) and `persistent` (launch_persistent_context on a fresh profile folder,
+as a real browser keeps compiled wasm). Networks: `local` (loopback) and `20mbit` (CDP
+Network.emulateNetworkConditions: 20 Mbit/s both ways, 40 ms round trip). Every first result is
+checked against TF.js's reference outputs (the golden "astronaut" case). Engines, profiles and
+networks alternate their order between runs; the table gives medians and the JSON every sample.
+
+    .venv/bin/python -m tools.boot_times [--runs 3] [--engines pyapp-cpu tfjs-wasm ...]
+        [--profiles incognito persistent] [--networks local 20mbit] [--model selfie]
+        [--variant NAME:QUERY ...] [--server NAME=URL ...] [--url URL] [--json PATH]
+
+`--variant originals:pyodide=/pyodide/v0.27.7/&wheel=/wheels/pyapp-0.1.0-py3-none-any.whl` also runs
+pyapp with the page's runtime and wheel overridden (the bench page reads `pyodide`, `wheel` from its
+query, as the index page does): the uncompiled originals next to the compiled build, in one run.
+`--server before=http://127.0.0.1:PORT` also runs the pyapp engines against another running server
+(e.g. an older checkout's `pyapp serve`), interleaved with the others.
 """
+
+from __future__ import annotations
 
 import argparse
 import json
+import statistics
+import tempfile
+import time
+import urllib.request
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from urllib.parse import parse_qsl, urlencode
 
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import Error as PlaywrightError, sync_playwright
 
+from pyapp.assets import assets_dir
+from pyapp.bench.cases import load_case
 from pyapp.bench.chromium import CHROMIUM, CHROMIUM_ARGS
+from pyapp.bench.engines import Engine
+from pyapp.bench.measure import Steps, check_outputs, reason
 from pyapp.server.local import serving
 
-READY_TIMEOUT_MS = 180_000
+ENGINES = {"pyapp-cpu": Engine("pyapp", "cpu", "worker"), "pyapp-webgl": Engine("pyapp", "webgl", "worker"),
+           "tfjs-wasm": Engine("tfjs", "wasm", "main"), "tfjs-webgl": Engine("tfjs", "webgl", "main")}
+NETWORKS = {"local": None,
+            "20mbit": {"offline": False, "latency": 40, "downloadThroughput": 20e6 / 8, "uploadThroughput": 20e6 / 8}}
+PROFILES = ("incognito", "persistent")
+INPUT_FOLDER = ".boot-times"  # under served-models: a dot folder is served but never offered as a model
+STEP_TIMEOUT_S = 300
+
+
+def input_url(model: str) -> tuple[str, object]:
+    """The golden input as a file the server sends (a Playwright route would turn the HTTP cache off)."""
+    case = load_case(assets_dir() / "golden", model)
+    path = assets_dir() / "served-models" / INPUT_FOLDER / f"{model}.bin"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(case.input.tobytes())
+    return f"/models/{INPUT_FOLDER}/{model}.bin", case
+
+
+def page_url(base: str, config: dict, engine: Engine, case, input_path: str, overrides: dict) -> str:
+    query = {"engine": engine.runtime, "backend": engine.backend, "where": engine.where,
+             "model": config["models"][case.model], "input": input_path, "name": case.input_name,
+             "shape": ",".join(map(str, case.input.shape)), "dtype": str(case.input.dtype),
+             "tfjs": config["tfjs"], **overrides}
+    return f"{base}/bench.html?{urlencode(query)}"
+
+
+@contextmanager
+def browser_context(p, profile: str):
+    """A context with nothing cached: a new incognito context, or a persistent one on a new profile."""
+    with ExitStack() as stack:
+        if profile == "persistent":
+            folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="pyapp-profile-"))
+            context = p.chromium.launch_persistent_context(folder, executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        else:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            stack.callback(browser.close)
+            context = browser.new_context()
+        try:
+            yield context
+        finally:
+            context.close()
+
+
+def load(step: Steps, case) -> dict:
+    started = step("() => bench.started")
+    sample = {"ready_ms": started["stages"]["runtime"], "first_ms": started["total"],
+              "output_error": check_outputs(step, case)}
+    if "boot_ms" in started["facts"]:
+        sample["boot_stages_ms"] = started["facts"]["boot_ms"]
+    return sample
+
+
+def measure(p, url: str, case, network: str, profile: str) -> dict:
+    """One cold page load and one warm reload."""
+    with browser_context(p, profile) as context:
+        page = context.new_page()
+        if NETWORKS[network]:
+            cdp = context.new_cdp_session(page)
+            cdp.send("Network.enable")
+            cdp.send("Network.emulateNetworkConditions", NETWORKS[network])
+        step = Steps(page, STEP_TIMEOUT_S)
+        try:
+            page.goto(url)
+            cold = load(step, case)
+            step.reload()
+            return {"cold": cold, "warm": load(step, case)}
+        except PlaywrightError as e:
+            return {"error": reason(e)}
+
+
+def median(samples: list[dict], load_kind: str, key: str) -> float | None:
+    values = [s[load_kind][key] for s in samples if "error" not in s]
+    return statistics.median(values) if values else None
+
+
+def table(results: list[dict]) -> list[str]:
+    rows = [["network", "profile", "engine", "cold ready", "cold first", "warm ready", "warm first",
+             "first ÷ TF.js wasm (cold / warm)", "runs"]]
+    groups: dict[tuple, list[dict]] = {}
+    for r in results:
+        groups.setdefault((r["network"], r["profile"], r["engine"]), []).append(r)
+    for (network, profile, engine), samples in groups.items():
+        base = groups.get((network, profile, "tfjs-wasm"), [])
+        cells = [median(samples, kind, key) for kind in ("cold", "warm") for key in ("ready_ms", "first_ms")]
+        ratios = [f"{median(samples, k, 'first_ms') / median(base, k, 'first_ms'):.2f}"
+                  if median(samples, k, "first_ms") and median(base, k, "first_ms") else "-" for k in ("cold", "warm")]
+        errors = sum("error" in s for s in samples)
+        rows.append([network, profile, engine, *(f"{c:,.0f}" if c is not None else "n/a" for c in cells),
+                     " / ".join(ratios), f"{len(samples) - errors}" + (f" ({errors} failed)" if errors else "")])
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = [" | ".join(c.ljust(w) for c, w in zip(r, widths)) for r in rows]
+    return [lines[0], "-" * len(lines[0]), *lines[1:]]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--warm", type=int, default=2, help="warm reloads after the cold load")
+    parser.add_argument("--runs", type=int, default=3, help="cold + warm loads per engine, profile and network")
+    parser.add_argument("--engines", nargs="+", default=list(ENGINES), choices=list(ENGINES))
+    parser.add_argument("--profiles", nargs="+", default=list(PROFILES), choices=PROFILES)
+    parser.add_argument("--networks", nargs="+", default=list(NETWORKS), choices=list(NETWORKS))
+    parser.add_argument("--model", default="selfie")
+    parser.add_argument("--variant", action="append", default=[], metavar="NAME:QUERY",
+                        help="pyapp engines again with these page query overrides (pyodide=..., wheel=...)")
+    parser.add_argument("--server", action="append", default=[], metavar="NAME=URL",
+                        help="pyapp engines also against this running server, labelled NAME")
+    parser.add_argument("--url", help="measure this running server instead of starting `pyapp serve`")
+    parser.add_argument("--json", type=Path, default=Path("bench/results/boot-times.json"))
     args = parser.parse_args()
-    with serving() as url, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context()
-        for i in range(1 + args.warm):
-            page = context.new_page()
-            page.goto(url + "/")
-            page.wait_for_function("['ready', 'error'].includes(window.pyappState)", timeout=READY_TIMEOUT_MS)
-            stages = {k: round(v) for k, v in page.evaluate("window.pyapp.stages").items()}
-            print(json.dumps({"load": "warm" if i else "cold", "state": page.evaluate("window.pyappState"), **stages}), flush=True)
-            page.close()
-        browser.close()
+    variants = {v.split(":", 1)[0]: dict(parse_qsl(v.split(":", 1)[1])) for v in args.variant}
+    servers = dict(s.split("=", 1) for s in args.server)
+    input_path, case = input_url(args.model)
+    results = []
+    with ExitStack() as stack:
+        base = args.url.rstrip("/") if args.url else stack.enter_context(serving())
+        with sync_playwright() as p:
+            config = json.loads(urllib.request.urlopen(base + "/api/config").read())
+            # (label, server, query overrides): the server as it is, then the pyapp-only variants
+            setups = [("", base, {})] + [(name, base, query) for name, query in variants.items()] \
+                + [(name, url.rstrip("/"), {}) for name, url in servers.items()]
+            jobs = [(network, profile, name + (f" {label}" if label else ""),
+                     page_url(server, config, ENGINES[name], case, input_path, overrides))
+                    for network in args.networks for profile in args.profiles
+                    for name in args.engines for label, server, overrides in setups
+                    if not label or name.startswith("pyapp")]
+            for run in range(args.runs):
+                for network, profile, engine, url in (jobs if run % 2 == 0 else jobs[::-1]):
+                    sample = measure(p, url, case, network, profile)
+                    results.append({"run": run, "network": network, "profile": profile, "engine": engine, **sample})
+                    print(json.dumps(results[-1]), flush=True)
+    lines = table(results)
+    print("\n".join(lines))
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps({"time": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "args": vars(args) | {"json": str(args.json)},
+                                     "config": config, "results": results, "table": lines}, indent=1))
+    print(f"wrote {args.json}")
 
 
 if __name__ == "__main__":

@@ -27,7 +27,6 @@ from pyodide.ffi import to_js
 
 from .. import analysis
 from ..api import GraphModel, check_input, load_backend
-from ..backends.webgl.glsl import VERTEX
 from ..effects.gl import Compositor
 from ..errors import InputError, PyappError, WeightsError
 from ..graph import build_graph
@@ -39,7 +38,7 @@ from ..tasks.config import model_name
 from ..tasks.task import Task
 from ..profile import RUNS, median_ms, profile_cpu, profile_in_turns
 from .canvas import canvas_2d, image_data
-from .gl import Host, shared_context
+from .gl import Host, backend_options, shared_context
 from .models import shard_url
 from .rpc import method
 from .tasks_methods import PLAIN, image_array
@@ -121,7 +120,7 @@ def local_files(files: dict) -> tuple[bytes, dict[str, bytes], str]:
 
 def compile_runner(entry: Analysed, backend: str):
     if backend not in entry.runners:
-        entry.runners[backend] = load_backend(backend).compile(entry.graph)
+        entry.runners[backend] = load_backend(backend).compile(entry.graph, **backend_options(backend))
     return entry.runners[backend]
 
 
@@ -196,8 +195,7 @@ def output_view():
     """A Compositor on the shared context with one more program: an output texture drawn to the canvas."""
     if not VIEWS:
         view = Compositor(shared_context(), Host)
-        vertex = view.shader(view.gl.VERTEX_SHADER, VERTEX)
-        view.programs["output"] = view.program(vertex, OUTPUT_SHADER, ("size", "image", "lo", "hi", "channels"))
+        view.add_program("output", OUTPUT_SHADER, ("size", "image", "lo", "hi", "channels"))
         VIEWS.append(view)
     return VIEWS[0]
 

@@ -19,9 +19,10 @@ import time
 from contextlib import asynccontextmanager
 
 import js
-from pyodide.ffi import JsException, create_proxy, to_js
+from pyodide.ffi import JsException, create_proxy
 
 from ..errors import PyappError
+from .jsbridge import js_array, js_object
 
 DB_NAME, DB_VERSION = "pyapp", 1
 SHARDS, MODELS = "shards", "models"
@@ -92,7 +93,7 @@ async def open_db():
 
 def _transaction(db, stores: list[str], mode: str):
     try:
-        return db.transaction(to_js(stores), mode)
+        return db.transaction(js_array(stores), mode)
     except JsException as e:
         raise CacheError(f"IndexedDB transaction failed: {e}") from None
 
@@ -126,8 +127,7 @@ def _shard_bytes(record) -> bytes | None:
 def _shard_value(key: str, data: bytes):
     array = js.Uint8Array.new(len(data))
     array.assign(data)
-    return to_js({"key": key, "data": array.buffer, "bytes": len(data), "time": time.time() * 1000},
-                 dict_converter=js.Object.fromEntries)
+    return js_object({"key": key, "data": array.buffer, "bytes": len(data), "time": time.time() * 1000})
 
 
 async def write(db, record: dict | None, shards: dict[str, bytes], delete: set[str], drop_model: str | None = None) -> None:
@@ -139,7 +139,7 @@ async def write(db, record: dict | None, shards: dict[str, bytes], delete: set[s
         for key, data in shards.items():
             shard_store.put(_shard_value(key, data), key)
         if record is not None:
-            model_store.put(to_js(record, dict_converter=js.Object.fromEntries), record["url"])
+            model_store.put(js_object(record), record["url"])
         if drop_model is not None:
             model_store.delete(drop_model)
         for key in delete:

@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import js
 import numpy as np
-from pyodide.ffi import to_js
 
-
-def js_object(d: dict):
-    return to_js(d, dict_converter=js.Object.fromEntries)
-
+from .jsbridge import heap_view, js_object
 
 def canvas_2d(w: int, h: int):
     canvas = js.OffscreenCanvas.new(w, h)
@@ -27,11 +23,8 @@ def blank(h: int, w: int):
 
 
 def image_data(rgba: np.ndarray):
-    import pyodide_js
-
     h, w = rgba.shape[:2]
-    view = js.Uint8ClampedArray.new(pyodide_js._module.HEAPU8.buffer, rgba.ctypes.data, rgba.size)
-    return js.ImageData.new(view.slice(), w, h)
+    return js.ImageData.new(heap_view(rgba, js.Uint8ClampedArray).slice(), w, h)
 
 
 def size_of(image) -> tuple[int, int]:

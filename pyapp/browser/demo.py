@@ -22,7 +22,7 @@ from collections import deque
 import js
 import numpy as np
 
-from ..backends import cpu, webgl
+from ..backends import cpu, wasm, webgl
 from ..effects import Options, SEGMENTERS, probability
 from ..effects.cpu import Smoother, composite, edge_alpha
 from ..effects.gl import Compositor
@@ -30,9 +30,10 @@ from ..effects.options import RESOLUTIONS
 from ..effects.segment import resize
 from ..errors import PyappError
 from . import models
-from .canvas import blank, canvas_2d, image_data, js_object, pixels, size_of
+from .canvas import blank, canvas_2d, image_data, pixels, size_of
 from .fetch import DEFAULT_CONCURRENCY
 from .gl import Host, WebGLUnavailable, context_info, create_context
+from .jsbridge import js_object
 from .rpc import event, method, post
 from .tasks_methods import load_task
 
@@ -117,7 +118,8 @@ class Demo:
             graph = await self.graph(name)
             event("demo-progress", model=name, stage=f"compile ({backend})", done=0, total=1)
             await asyncio.sleep(0)  # let the event out before a long compile
-            runner = webgl.compile(graph, gl=self.gl, host=Host) if backend == "webgl" else cpu.compile(graph)
+            compile_for = {"webgl": lambda g: webgl.compile(g, gl=self.gl, host=Host), "wasm": wasm.compile}
+            runner = compile_for.get(backend, cpu.compile)(graph)
             self.runners[name, backend] = runner
             await self.segment(name, backend, blank(*SEGMENTERS[name].size))  # GL programs finish compiling
             event("demo-progress", model=name, stage=f"compile ({backend})", done=1, total=1)
@@ -151,27 +153,28 @@ class Demo:
     async def choose(self, options: Options) -> tuple[str, str]:
         """(backend, why) for the options' model and the backend they ask for."""
         name, want = options.model, options.backend
-        problem = None if want == "cpu" else self.webgl()
-        if want == "cpu":
-            return "cpu", "chosen"
-        if problem:
+        problem = None if want in ("cpu", "wasm") else self.webgl()
+        if want in ("cpu", "wasm"):
+            return want, "chosen"
+        if problem and want == "webgl":
             return "cpu", f"WebGL2 unusable: {problem}"
         if want == "webgl":
             return "webgl", "chosen"
-        if not SOFTWARE_RENDERERS.search(renderer := self.renderer()):
+        if not problem and not SOFTWARE_RENDERERS.search(renderer := self.renderer()):
             return "webgl", f"auto: hardware WebGL2 ({renderer})"
         if (name, options.resolution) not in self.choices:
-            self.choices[name, options.resolution] = await self.probe(options, renderer)
+            why = f"WebGL2 unusable: {problem}" if problem else f"software renderer ({SOFTWARE_RENDERERS.search(renderer).group(0)})"
+            self.choices[name, options.resolution] = await self.probe(options, why, ("wasm", "cpu") if problem else ("webgl", "wasm", "cpu"))
         return self.choices[name, options.resolution]
 
-    async def probe(self, options: Options, renderer: str) -> tuple[str, str]:
-        """On a software renderer the CPU may win: time whole frames (inference and compositing) of
-        a 640x480 camera at the options' resolution on both backends and take the faster."""
+    async def probe(self, options: Options, why: str, backends: tuple[str, ...]) -> tuple[str, str]:
+        """On a software renderer (or without WebGL2) the CPU may win: time whole frames (inference and
+        compositing) of a 640x480 camera at the options' resolution on each backend, take the fastest."""
         name, ms = options.model, {}
         scale = RESOLUTIONS[options.resolution]
         h, w = round(480 * scale), round(640 * scale)
         frame = blank(h, w)
-        for backend in ("webgl", "cpu"):
+        for backend in backends:
             await self.runner(name, backend)
             event("demo-progress", model=name, stage=f"probe ({backend})", done=0, total=1)
             await asyncio.sleep(0)
@@ -185,9 +188,8 @@ class Demo:
             ms[backend] = float(np.median(times[1:]))
         frame.close()
         best = min(ms, key=ms.get)
-        short = SOFTWARE_RENDERERS.search(renderer).group(0)
-        return best, (f"auto: software renderer ({short}); probe on {name}, {w}×{h} frames: webgl {ms['webgl']:.0f} ms, "
-                      f"cpu {ms['cpu']:.0f} ms per frame")
+        measured = ", ".join(f"{b} {ms[b]:.0f} ms" for b in backends)
+        return best, f"auto: {why}; probe on {name}, {w}×{h} frames: {measured} per frame"
 
     # -- frames -----------------------------------------------------------------------------------
     def model_input(self, name: str, bitmap) -> np.ndarray:

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from typing import Callable
 
 import js
-from pyodide.ffi import JsException, to_js
+from pyodide.ffi import JsException
 
 from ..errors import WeightsError
+from .jsbridge import js_object
 
 DEFAULT_CONCURRENCY = 6  # what browsers open per host over HTTP/1.1
 DEFAULT_STALL_TIMEOUT_S = 30.0
@@ -72,7 +73,7 @@ async def fetch(url: str, what: str, validators: Validators = Validators(), on_b
     init = {"cache": "no-store", "headers": validators.headers(), "signal": watch.controller.signal}
     failed = "cannot fetch {url}"
     try:
-        response = await js.fetch(url, to_js(init, dict_converter=js.Object.fromEntries))
+        response = await js.fetch(url, js_object(init))
         watch.restart()
         tag, modified = response.headers.get("ETag"), response.headers.get("Last-Modified")
         if response.status == 304:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import js
-from pyodide.ffi import create_proxy, to_js
+import numpy as np
+from pyodide.ffi import create_proxy
 
 from ..backends.webgl import ContextLost
 from ..errors import PyappError
+from .jsbridge import heap_view, js_array, js_object
 
 
 class WebGLUnavailable(PyappError):
@@ -20,7 +22,7 @@ def create_context(width: int = 1, height: int = 1, **attributes):
     canvas = js.OffscreenCanvas.new(width, height)
     options = {"antialias": False, "depth": False, "stencil": False, "alpha": True,
                "premultipliedAlpha": False, "preserveDrawingBuffer": False, **attributes}
-    gl = canvas.getContext("webgl2", to_js(options, dict_converter=js.Object.fromEntries))
+    gl = canvas.getContext("webgl2", js_object(options))
     if gl is None:
         raise WebGLUnavailable("WebGL2 is not available (getContext('webgl2') returned null)")
     watch_context(canvas)
@@ -28,6 +30,12 @@ def create_context(width: int = 1, height: int = 1, **attributes):
 
 
 SHARED = []
+
+
+def backend_options(backend: str) -> dict:
+    """What a backend's compile() takes from the browser: the webgl backend, which never imports
+    this package, is handed the worker's shared context and Host."""
+    return {"gl": shared_context(), "host": Host} if backend == "webgl" else {}
 
 
 def shared_context():
@@ -76,25 +84,12 @@ class Host:
     def restores(gl) -> int:
         return gl.canvas.pyappRestores or 0
 
-    @staticmethod
-    def f32_view(a):
-        """A Float32Array on the array's own bytes: readPixels writes into numpy. Made right before
-        each use: a view goes stale if wasm memory grows."""
-        import pyodide_js
-
-        return js.Float32Array.new(pyodide_js._module.HEAPU8.buffer, a.ctypes.data, a.size)
+    # A Float32Array on a float32 array's own bytes: readPixels writes into numpy.
+    f32_view = staticmethod(heap_view)
+    # A JS array (WebGL's sequence arguments, like drawBuffers').
+    list = staticmethod(js_array)
 
     @staticmethod
-    def list(items: list):
-        """A JS array (WebGL's sequence arguments, like drawBuffers')."""
-        from pyodide.ffi import to_js
-
-        return to_js(items)
-
-    @classmethod
-    def f32(cls, a):
+    def f32(a):
         """A copy as a JS Float32Array (uploads from a copy were faster than from the heap view)."""
-        import numpy as np
-
-        a = np.ascontiguousarray(a, np.float32)
-        return cls.f32_view(a).slice()
+        return heap_view(np.ascontiguousarray(a, np.float32)).slice()

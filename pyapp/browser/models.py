@@ -34,7 +34,9 @@ from ..model import ModelSpec, check_weights_referenced, decode_weights, parse_m
 from ..model.shards import shard_records, verify_shard
 from ..wire import from_wire
 from . import cache
+from .choice import choose
 from .fetch import DEFAULT_CONCURRENCY, DEFAULT_STALL_TIMEOUT_S, DownloadStalled, Validators, fetch, fetch_all
+from .gl import backend_options
 from .rpc import Transferring, event, method
 
 LOADED: dict[str, GraphModel] = {}
@@ -68,6 +70,7 @@ class Load:
     db: object = None
     done_bytes: int = 0
     total_bytes: int = 0
+    choice: str = ""  # backend "auto": which one, and why
 
     def timed(self, name: str, started: float) -> None:
         self.timings[name] = self.timings.get(name, 0.0) + (time.perf_counter() - started) * 1000
@@ -132,6 +135,10 @@ async def load(url: str, backend: str, concurrency: int,
             job.db.close()
 
 
+def build_model(spec: ModelSpec, weights, backend: str) -> GraphModel:
+    return GraphModel.from_spec(spec, weights, backend=backend, **backend_options(backend))
+
+
 async def _load(job: Load, backend: str, concurrency: int, stall_timeout_s: float) -> tuple[GraphModel, dict]:
     started = t = time.perf_counter()
     records = await job.cached(cache.read_models, {})
@@ -160,7 +167,10 @@ async def _load(job: Load, backend: str, concurrency: int, stall_timeout_s: floa
     check_weights_referenced(spec, weights)
     job.timed("decode", t)
     t = time.perf_counter()
-    model = GraphModel.from_spec(spec, weights, backend=backend)
+    if backend == "auto":
+        model, job.choice = choose(spec, weights, build_model)
+    else:
+        model = build_model(spec, weights, backend)
     job.timed("build", t)
 
     t = time.perf_counter()
@@ -175,7 +185,7 @@ async def _load(job: Load, backend: str, concurrency: int, stall_timeout_s: floa
     job.timed("cache_write", t)
     job.timings["total"] = (time.perf_counter() - started) * 1000
     return model, {
-        "url": job.url, "timings": job.timings, "warnings": job.warnings,
+        "url": job.url, "timings": job.timings, "warnings": job.warnings, "choice": job.choice,
         "shards": {"count": len(shards), "from_cache": sum(s.source == "cache" for s in shards),
                    "fetched": len(new), "bytes_fetched": sum(map(len, new.values())),
                    "bytes_total": record["bytes"], "parallel": peak},

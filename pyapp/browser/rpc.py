@@ -13,9 +13,9 @@ import traceback
 from dataclasses import dataclass, field
 
 import js
-from pyodide.ffi import to_js
 
 from ..errors import PyappError
+from .jsbridge import js_array, js_object
 
 METHODS = {}
 
@@ -38,7 +38,9 @@ class Transferring:
 
 
 def post(message: dict, transfer=()) -> None:
-    js.postMessage(to_js(message, dict_converter=js.Object.fromEntries), to_js(list(transfer)))
+    # No PyProxy may leave: postMessage cannot clone one, so an object with no JS form fails here, as
+    # a ConversionError the caller can answer with, instead of a proxy that leaks or cannot be sent.
+    js.postMessage(js_object(message, create_pyproxies=False), js_array(transfer))
 
 
 def event(type_: str, **fields) -> None:
@@ -64,11 +66,16 @@ async def handle(message: dict) -> tuple[dict, list]:
 
 
 def on_request(request) -> None:
-    """Entry point for worker.js: runs the call in the background, posts its response."""
+    """Entry point for worker.js: runs the call in the background, posts its response. Every call is
+    answered: a result that cannot be converted or cloned (a Python object, a function) is an error."""
     message = request.to_py()
 
     async def respond():
         reply, transfer = await handle(message)
-        post({"kind": "response", "id": message["id"], **reply}, transfer)
+        try:
+            post({"kind": "response", "id": message["id"], **reply}, transfer)
+        except Exception as e:
+            error = f"{message['method']}: its result cannot be sent to the page ({type(e).__name__}: {e})"
+            post({"kind": "response", "id": message["id"], "ok": False, "error": error})
 
     asyncio.ensure_future(respond())

@@ -22,12 +22,26 @@ def info() -> dict:
             "platform": sys.platform}
 
 
-@method("run_python")
+@method("wasm_memory")
+def wasm_memory() -> dict:
+    """The size of Pyodide's wasm memory and whether it is shared (the benchmark's memory figures)."""
+    import pyodide_js
+
+    heap = pyodide_js._module.HEAPU8
+    return {"wasm_bytes": heap.length, "wasm_shared": heap.buffer.constructor.name == "SharedArrayBuffer"}
+
+
 async def run_python(code: str):
-    """Evaluate Python in the worker (a console for scripts and tests); returns the last value."""
+    """Evaluate Python in the worker (a console for tests and tools); returns the last value."""
     from pyodide.code import eval_code_async
 
     return await eval_code_async(code, globals={"__name__": "__console__"})
+
+
+def enable_test_hooks() -> None:
+    """Registers run_python. worker.js calls this only when the server's own config says it was
+    started for tests (`python -m pyapp.server.local`); under `pyapp serve` no call runs code."""
+    method("run_python")(run_python)
 
 
 @method("webgl_info")

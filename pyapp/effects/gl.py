@@ -1,12 +1,13 @@
-"""The effects on a WebGL2 context: frame and mask in textures, the blur in separable passes at
-reduced resolution, the composite drawn straight to the context's canvas. `gl` is the context;
-`host.f32(array)` gives a JS Float32Array copy (pyapp.browser.gl.Host). Nothing is read back."""
+"""The effects on a WebGL2 context, through the same GL wrapper as the webgl backend: frame and mask
+in textures, the blur in separable passes at reduced resolution, the composite drawn straight to the
+context's canvas. `gl` is the context; `host.f32(array)` gives a JS Float32Array copy
+(pyapp.browser.gl.Host). Nothing is read back."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..errors import PyappError
+from ..backends.webgl.gl import GL
 from . import shaders
 from .blur import reduced_size, taps
 from .options import EFFECTS, Options, rgb
@@ -27,46 +28,23 @@ FORMATS = {"frame": "RGBA8", "background": "RGBA8", "mask": "R16F", "ema0": "R16
 class Compositor:
     def __init__(self, gl, host):
         self.gl, self.host = gl, host
-        vertex = self.shader(gl.VERTEX_SHADER, shaders.VERTEX)
-        self.programs = {name: self.program(vertex, source, uniforms) for name, (source, uniforms) in PROGRAMS.items()}
-        gl.deleteShader(vertex)  # stays alive while attached
-        self.textures = {name: self.texture() for name in FORMATS}
+        self.gpu = GL(gl, host)
+        self.gpu.compile({source: f"effects {name}" for name, (source, _) in PROGRAMS.items()})  # one batch
+        self.programs: dict[str, tuple] = {}
+        for name, (source, uniforms) in PROGRAMS.items():
+            self.add_program(name, source, uniforms)
+        self.textures = {name: self.gpu.texture(gl.TEXTURE_2D, linear=True) for name in FORMATS}
         self.sizes: dict[str, tuple[int, int]] = {}
-        self.framebuffer = gl.createFramebuffer()
+        self.framebuffer = self.gpu.framebuffer()  # attached to each target in turn
         self.history = 0  # which ema texture holds the last smoothed mask
         self.history_size: tuple[int, int] | None = None  # of that mask; None: no mask yet
         self.allocate("background", 1, 1)
         self.fill("background", 0.5)  # grey until an image is set
 
-    def shader(self, kind, source: str):
-        gl = self.gl
-        sh = gl.createShader(kind)
-        gl.shaderSource(sh, source)
-        gl.compileShader(sh)
-        if not gl.getShaderParameter(sh, gl.COMPILE_STATUS):
-            raise PyappError(f"effects shader does not compile: {gl.getShaderInfoLog(sh)}")
-        return sh
-
-    def program(self, vertex, source: str, uniforms: tuple[str, ...]):
-        gl = self.gl
-        fragment = self.shader(gl.FRAGMENT_SHADER, source)
-        prog = gl.createProgram()
-        gl.attachShader(prog, vertex)
-        gl.attachShader(prog, fragment)
-        gl.linkProgram(prog)
-        gl.deleteShader(fragment)
-        if not gl.getProgramParameter(prog, gl.LINK_STATUS):
-            raise PyappError(f"effects program does not link: {gl.getProgramInfoLog(prog)}")
-        return prog, {u: gl.getUniformLocation(prog, u) for u in uniforms}
-
-    def texture(self):
-        gl = self.gl
-        tex = gl.createTexture()
-        gl.bindTexture(gl.TEXTURE_2D, tex)
-        for param, value in ((gl.TEXTURE_MIN_FILTER, gl.LINEAR), (gl.TEXTURE_MAG_FILTER, gl.LINEAR),
-                             (gl.TEXTURE_WRAP_S, gl.CLAMP_TO_EDGE), (gl.TEXTURE_WRAP_T, gl.CLAMP_TO_EDGE)):
-            gl.texParameteri(gl.TEXTURE_2D, param, value)
-        return tex
+    def add_program(self, name: str, source: str, uniforms: tuple[str, ...]) -> None:
+        """A full-target fragment shader (shaders.HEADER's `size` and `o`) that draw() runs by name."""
+        self.gpu.compile({source: f"effects {name}"})
+        self.programs[name] = self.gpu.program(source, uniforms)
 
     def allocate(self, name: str, h: int, w: int) -> None:
         """(Re)size a render target; the texture object stays the same one."""
@@ -88,8 +66,7 @@ class Compositor:
 
     def fill(self, name: str, grey: float) -> None:
         gl = self.gl
-        gl.bindFramebuffer(gl.FRAMEBUFFER, self.framebuffer)
-        gl.framebufferTexture2D(gl.FRAMEBUFFER, gl.COLOR_ATTACHMENT0, gl.TEXTURE_2D, self.textures[name], 0)
+        self.gpu.attach(self.framebuffer, self.textures[name])
         gl.clearColor(grey, grey, grey, 1.0)
         gl.clear(gl.COLOR_BUFFER_BIT)
 
@@ -106,23 +83,16 @@ class Compositor:
         sampler -> one of ours by name, or a WebGLTexture."""
         gl = self.gl
         prog, loc = self.programs[name]
-        gl.useProgram(prog)
         if target is None:
-            gl.bindFramebuffer(gl.FRAMEBUFFER, None)
-            w, h = gl.drawingBufferWidth, gl.drawingBufferHeight
+            fb, (w, h) = None, (gl.drawingBufferWidth, gl.drawingBufferHeight)
         else:
-            gl.bindFramebuffer(gl.FRAMEBUFFER, self.framebuffer)
-            gl.framebufferTexture2D(gl.FRAMEBUFFER, gl.COLOR_ATTACHMENT0, gl.TEXTURE_2D, self.textures[target], 0)
-            h, w = self.sizes[target]
-        gl.viewport(0, 0, w, h)
-        gl.uniform2f(loc["size"], w, h)
-        for unit, (sampler, texture) in enumerate(textures.items()):
-            gl.activeTexture(gl.TEXTURE0 + unit)
-            gl.bindTexture(gl.TEXTURE_2D, self.textures[texture] if isinstance(texture, str) else texture)
-            gl.uniform1i(loc[sampler], unit)
-        for uniform, value in uniforms.items():
-            set_uniform(gl, loc[uniform], value)
-        gl.drawArrays(gl.TRIANGLES, 0, 3)
+            fb, (h, w) = self.framebuffer, self.sizes[target]
+            self.gpu.attach(fb, self.textures[target])
+        calls = [(gl.uniform2f, (loc["size"], w, h))]
+        calls += [(gl.uniform1i, (loc[sampler], unit)) for unit, sampler in enumerate(textures)]
+        calls += [uniform_call(gl, loc[uniform], value) for uniform, value in uniforms.items()]
+        bound = [self.textures[t] if isinstance(t, str) else t for t in textures.values()]
+        self.gpu.draw_call(prog, fb, (w, h), gl.TEXTURE_2D, bound, calls)()
 
     def smooth(self, source, h: int, w: int, output: str, weight: float) -> str:
         """P(person) from the model output in `source` (h x w texels, read as OUTPUTS[output] says),
@@ -171,21 +141,15 @@ class Compositor:
         return {"programs": len(self.programs), "textures": len(self.textures), "framebuffers": 1}
 
     def dispose(self) -> None:
-        gl = self.gl
-        for prog, _ in self.programs.values():
-            gl.deleteProgram(prog)
-        for tex in self.textures.values():
-            gl.deleteTexture(tex)
-        gl.deleteFramebuffer(self.framebuffer)
+        self.gpu.dispose()
         self.programs, self.textures = {}, {}
 
 
-def set_uniform(gl, location, value) -> None:
-    """float -> uniform1f, tuple -> uniform{2,3}f, ("1i" | "1fv", v) -> that call."""
+def uniform_call(gl, location, value) -> tuple:
+    """float -> uniform1f, tuple -> uniform{2,3}f, ("1i" | "1fv", v) -> that call; as (method, args)."""
     if isinstance(value, tuple) and isinstance(value[0], str):
         kind, v = value
-        getattr(gl, f"uniform{kind}")(location, v)
-    elif isinstance(value, tuple):
-        getattr(gl, f"uniform{len(value)}f")(location, *value)
-    else:
-        gl.uniform1f(location, value)
+        return getattr(gl, f"uniform{kind}"), (location, v)
+    if isinstance(value, tuple):
+        return getattr(gl, f"uniform{len(value)}f"), (location, *value)
+    return gl.uniform1f, (location, value)

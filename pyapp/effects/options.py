@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from ..errors import InputError
 
 EFFECTS = ("blur", "replace", "overlay", "mask")
-BACKENDS = ("auto", "webgl", "cpu")
+BACKENDS = ("auto", "webgl", "wasm", "cpu")
 # The segmentation models have fixed input sizes (their pooling windows are fixed), so the internal
 # resolution scales the processed frame: what is composited, blurred and shown.
 RESOLUTIONS = {"low": 0.25, "medium": 0.5, "high": 0.75, "full": 1.0}

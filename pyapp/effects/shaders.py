@@ -1,7 +1,6 @@
 """GLSL for the effects: the same definitions as cpu.py. Textures hold rows top-first (as uploaded
 from images and numpy); only the final draw to the canvas turns y around."""
 
-from ..backends.webgl.glsl import VERTEX  # noqa: F401  (gl.py draws with it: one triangle over the target)
 from .blur import MAX_TAPS
 
 HEADER = """#version 300 es

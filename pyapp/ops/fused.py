@@ -28,11 +28,6 @@ class Fused:
     activation: str | None = None
     alpha: float = 0.2
 
-    @property
-    def ops(self) -> tuple[str, ...]:
-        """As TF's fused_ops attribute spells it: ("BiasAdd", "Relu")."""
-        return (("BiasAdd",) if self.bias else ()) + ((self.activation,) if self.activation else ())
-
 
 def parse_fused(attrs: dict[str, Any]) -> Fused:
     ops = [text(v) for v in attrs.get("fused_ops") or ()]

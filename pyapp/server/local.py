@@ -1,7 +1,9 @@
-"""`pyapp serve` in a child process on a free loopback port, for tests, benchmarks and tools.
+"""The server in a child process on a free loopback port, for tests, benchmarks and tools.
 
-Tests can ask for a server that stalls downloads (`serving(stall={glob: times})`): then the child
-is `python -m pyapp.server.local`, the app wrapped in StallForTests, which `pyapp serve` never uses.
+By default the child is the test server, `python -m pyapp.server.local`: `pyapp serve`'s app with its
+test hooks on (the worker answers run_python; the pages allow JS eval, which Playwright's
+wait_for_function needs), stalling the downloads a test asks for (`serving(stall={glob: times})`).
+`serving(production=True)` runs `pyapp serve` itself, as `make run` does.
 """
 
 from __future__ import annotations
@@ -54,17 +56,20 @@ class StallForTests:
 
 
 @contextmanager
-def serving(timeout_s: float = 30, stall: dict[str, int] | None = None, args: tuple[str, ...] = ()) -> Iterator[str]:
-    """Yields the server's base URL once it answers; stops it on exit. args: more `pyapp serve`
-    arguments (e.g. --models DIR); not with stall."""
+def serving(timeout_s: float = 30, stall: dict[str, int] | None = None, production: bool = False,
+            args: tuple[str, ...] = ()) -> Iterator[str]:
+    """Yields the server's base URL once it answers; stops it on exit. args: more server arguments
+    (e.g. --models DIR), which both servers take."""
+    if production and stall:
+        raise PyappError("`pyapp serve` cannot stall downloads: that is the test server's job")
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    if stall:
-        command = [sys.executable, "-m", "pyapp.server.local", "--port", str(port)]
-        command += [arg for glob, times in stall.items() for arg in ("--stall", glob, str(times))]
-    else:
+    if production:
         command = [sys.executable, "-m", "pyapp", "serve", "--port", str(port), "--log-level", "warning", *args]
+    else:
+        command = [sys.executable, "-m", "pyapp.server.local", "--port", str(port), *args]
+        command += [arg for glob, times in (stall or {}).items() for arg in ("--stall", glob, str(times))]
     server = subprocess.Popen(command)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -84,7 +89,7 @@ def serving(timeout_s: float = 30, stall: dict[str, int] | None = None, args: tu
 
 
 def main() -> None:
-    """The test server: `pyapp serve`'s app on 127.0.0.1, stalling the paths given."""
+    """The test server: `pyapp serve`'s app with its test hooks on, on 127.0.0.1, stalling the paths given."""
     import uvicorn
 
     from .app import create_app
@@ -93,8 +98,10 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--stall", nargs=2, action="append", default=[], metavar=("GLOB", "TIMES"),
                         help="stall the first TIMES GETs of each URL path matching GLOB")
+    parser.add_argument("--models", action="append", default=[], metavar="DIR", help="as `pyapp serve --models`")
     args = parser.parse_args()
-    app = StallForTests(create_app(), {glob: int(times) for glob, times in args.stall})
+    app = StallForTests(create_app(model_dirs=args.models, for_tests=True),
+                        {glob: int(times) for glob, times in args.stall})
     uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning")
 
 

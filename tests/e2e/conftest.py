@@ -1,5 +1,7 @@
-"""Browser tests: Debian's Chromium driven by pytest-playwright against the real server."""
+"""Browser tests: Debian's Chromium driven by pytest-playwright against the real server (the test
+server: `pyapp serve`'s app with its test hooks on; test_security.py also starts `pyapp serve`)."""
 
+import time
 from pathlib import Path
 
 import pytest
@@ -25,15 +27,25 @@ def browser_type_launch_args(browser_type_launch_args):
 
 @pytest.fixture(scope="session")
 def server_url(assets_dir):
-    """`pyapp serve` on a free port for the whole session."""
+    """The test server on a free port for the whole session."""
     with serving() as url:
         yield url
 
 
+def poll(page, expression: str, timeout=BOOT_TIMEOUT_MS):
+    """The expression's value once truthy. Unlike wait_for_function (which evaluates its expression
+    with JS eval) this works under `pyapp serve`'s Content-Security-Policy."""
+    deadline = time.monotonic() + timeout / 1000
+    while not (value := page.evaluate(expression)):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"waited {timeout / 1000:.0f} s for {expression}")
+        page.wait_for_timeout(200)
+    return value
+
+
 def wait_for_state(page, timeout=BOOT_TIMEOUT_MS) -> str:
     """Block until the page's runtime is ready or has failed; returns the final state."""
-    page.wait_for_function("['ready', 'error'].includes(window.pyappState)", timeout=timeout)
-    return page.evaluate("window.pyappState")
+    return poll(page, "['ready', 'error'].includes(window.pyappState) && window.pyappState", timeout)
 
 
 @pytest.fixture

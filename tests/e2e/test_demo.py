@@ -102,7 +102,7 @@ def reference_mask(rgb: np.ndarray, model: str, assets_dir) -> np.ndarray:
     return composite(rgba, prob, Options(model=model, effect="mask", flip=False))[..., 0] > 127
 
 
-@pytest.mark.parametrize("backend", ["cpu", "webgl"])
+@pytest.mark.parametrize("backend", ["cpu", "webgl", "wasm"])
 def test_camera_mask_matches_the_cpu_reference(demo, camera_file, assets_dir, backend):
     set_controls(demo, effect="mask", backend=backend, flip=False, resolution="medium")
     shown = decode_png(demo.evaluate(SNAPSHOT))

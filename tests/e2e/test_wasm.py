@@ -2,48 +2,23 @@
 shapes (odd sizes, strides, padding), the seven models against TF.js's outputs, the page round trip.
 One page for the whole module."""
 
+import re
+
 import numpy as np
 import pytest
 
 from conftest import wait_for_state
-from tools.golden import ensure
+from test_webgl import call, gl_page as wasm_page, golden, python  # noqa: F401  (the same page: golden files under /golden/)
 
 MODELS = ("selfie", "meet", "blazeface", "posenet", "movenet-lightning", "emotion", "mobilefacenet")
 TOLERANCE = 2e-3  # of the reference's range, as for webgl (pyapp.bench.cases)
-
-
-@pytest.fixture(scope="module")
-def wasm_page(browser, server_url, assets_dir):
-    """A ready page that also serves $PYAPP_ASSETS/golden under /golden/."""
-    context = browser.new_context()
-    page = context.new_page()
-    golden = assets_dir / "golden"
-    page.route("**/golden/**", lambda route: route.fulfill(
-        body=(golden / route.request.url.split("/golden/", 1)[1]).read_bytes()))
-    page.goto(server_url + "/")
-    assert wait_for_state(page) == "ready"
-    yield page
-    context.close()
-
-
-def call(page, method, params=None):
-    return page.evaluate("([m, p]) => window.pyapp.call(m, p).catch((e) => ({error: e.message}))", [method, params or {}])
-
-
-def python(page, code):
-    return call(page, "run_python", {"code": code})
-
-
-@pytest.fixture(scope="module")
-def golden(assets_dir):
-    return ensure(assets_dir)["models"]
 
 
 HELPERS = r'''
 import numpy as np
 from pyapp.backends import cpu, wasm
 from pyapp.graph import Graph, Node
-from pyapp.ops import OPS
+from pyapp.ops import OPS, Info
 
 rng = np.random.default_rng(SEED)
 R = lambda *shape: rng.standard_normal(shape).astype(np.float32)
@@ -58,7 +33,7 @@ def graph(op, inputs, raw=None):
             nodes[name] = Node(name, "Const", ())
             consts[(name, 0)] = np.asarray(x[1])
         else:
-            nodes[name] = Node(name, "Placeholder", (), None, {"shape": x.shape, "dtype": "float32"})
+            nodes[name] = Node(name, "Placeholder", (), Info(x.shape, "float32"))
             feeds[name] = x
         args.append((name, 0))
     raw = raw or {}
@@ -89,13 +64,13 @@ def conv_raw(stride, padding, fused=None, dilation=1):
 KERNEL_CASES = {
     "gemm": r'''
 x, r = R(1, 6, 7, 24), R(1, 6, 7, 24)
-nodes = {"x": Node("x", "Placeholder", (), None, {"shape": x.shape, "dtype": "float32"}),
-         "r": Node("r", "Placeholder", (), None, {"shape": r.shape, "dtype": "float32"}),
+nodes = {"x": Node("x", "Placeholder", (), Info(x.shape, "float32")),
+         "r": Node("r", "Placeholder", (), Info(r.shape, "float32")),
          "w": Node("w", "Const", ()), "b": Node("b", "Const", ())}
 raw = conv_raw(1, "VALID", ["BiasAdd"])
 nodes["conv"] = Node("conv", "_FusedConv2D", (("x", 0), ("w", 0), ("b", 0)), OPS["_FusedConv2D"].parse(raw), raw)
-nodes["add"] = Node("add", "AddV2", (("conv", 0), ("r", 0)), {}, {})
-nodes["y"] = Node("y", "Relu", (("add", 0),), {}, {})
+nodes["add"] = Node("add", "AddV2", (("conv", 0), ("r", 0)), OPS["AddV2"].parse({}))
+nodes["y"] = Node("y", "Relu", (("add", 0),), OPS["Relu"].parse({}))
 g = Graph(nodes, {("w", 0): R(1, 1, 24, 24), ("b", 0): R(24)}, ("x", "r"), {"y": ("y", 0)})
 runner = wasm.compile(g)
 got, want = runner.run({"x": x, "r": r})["y"], cpu.compile(g).run({"x": x, "r": r})["y"]
@@ -229,3 +204,44 @@ def test_page_round_trip_moves_the_outputs(wasm_page, golden, assets_dir):
     assert result["shape"] == [1, 256, 256, 1]
     want = np.load(assets_dir / "golden" / case["outputs"][0]).astype(np.float64).sum()
     assert abs(result["sum"] - want) <= 1e-3 * want
+
+
+def test_auto_probes_the_backends_and_says_why(wasm_page):
+    """load_model(url, "auto") times wasm, webgl and cpu on the model and keeps the fastest; the page
+    says which and why (?backend=auto preselects it)."""
+    result = call(wasm_page, "load_model", {"url": "/models/meet/model.json", "backend": "auto"})
+    assert "error" not in result, result
+    times = dict(re.findall(r"(wasm|webgl|cpu) ([0-9.]+) ms", result["choice"]))
+    assert set(times) == {"wasm", "webgl", "cpu"}, result["choice"]
+    assert result["backend"] == min(times, key=lambda b: float(times[b]))
+    page = wasm_page.context.new_page()
+    page.goto(wasm_page.url + "?backend=auto")
+    assert wait_for_state(page) == "ready"
+    page.click("#model-form button[type=submit]")
+    page.wait_for_function("document.getElementById('model-status').dataset.state === 'loaded'", timeout=120_000)
+    assert "(auto: fastest in a 3-run probe (" in page.locator("#model-status").text_content()
+    page.close()
+
+
+def test_new_input_shapes_plan_a_new_arena(wasm_page):
+    """emotion takes any batch: each new batch size is planned (and warmed) anew, results match numpy."""
+    code = '''
+import numpy as np
+from pyapp.api import GraphModel
+from pyapp.browser.webgl_methods import fetch_model
+spec, weights = await fetch_model("/models/emotion/model.json")
+fast, reference = GraphModel(spec, weights, backend="wasm"), GraphModel(spec, weights, backend="cpu")
+rng = np.random.default_rng(3)
+out = []
+for batch in (1, 3, 1):
+    x = rng.uniform(0, 1, (batch, 64, 64, 1)).astype(np.float32)
+    got, want = fast.predict(x), reference.predict(x)
+    runner = fast._runner(fast.output_names)
+    out.append([list(got.shape), float(np.abs(got - want).max()), runner.executor.shapes[spec.inputs[0].name][0], runner.stats()["wasm"]])
+out
+'''
+    result = python(wasm_page, code)
+    assert isinstance(result, list), result
+    assert [r[0] for r in result] == [[1, 7], [3, 7], [1, 7]]
+    assert all(r[1] <= 1e-5 and r[3] > 0 for r in result), result
+    assert [r[2] for r in result] == [1, 3, 1]

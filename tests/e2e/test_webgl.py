@@ -528,12 +528,14 @@ def test_loading_on_a_lost_context_says_so(gl_page):
 
 def test_shader_errors_name_the_kernel_and_quote_the_log(gl_page):
     message = python(gl_page, """
-from pyapp.backends.webgl.executor import Programs, ShaderError
-from pyapp.browser.gl import shared_context as context
+from pyapp.backends.webgl.gl import GL, ShaderError
+from pyapp.browser.gl import Host, shared_context as context
+gpu = GL(context(), Host)
 try:
-    Programs(context()).get("#version 300 es\\nvoid main() { undefined_thing; }", "conv test-layer", [])
+    gpu.compile({"#version 300 es\\nvoid main() { undefined_thing; }": "kernel conv test-layer"})
 except ShaderError as e:
     message = str(e)
+gpu.dispose()
 message""")
     assert message.startswith("kernel conv test-layer: shader does not compile:")
     assert "undefined_thing" in message and "   2  void main()" in message
@@ -579,9 +581,10 @@ def test_graph_model_runs_on_webgl_in_the_worker(gl_page, golden):
     result = python(gl_page, f"""
 import numpy as np
 from pyapp.api import GraphModel
+from pyapp.browser.gl import Host, shared_context
 from pyapp.browser.webgl_methods import fetch_model, fetch_npy
 spec, weights = await fetch_model("/models/meet/model.json")
-model = GraphModel.from_spec(spec, weights, backend="webgl")
+model = GraphModel.from_spec(spec, weights, backend="webgl", gl=shared_context(), host=Host)
 got = model.predict(await fetch_npy("/golden/{case['input']}"))
 want = await fetch_npy("/golden/{case['outputs'][0]}")
 model.dispose()

@@ -37,3 +37,25 @@ def test_every_other_module_imports_in_cpython():
     for name in names:
         importlib.import_module(name)
     assert not set(BROWSER_ONLY) & set(sys.modules)
+
+
+def test_nothing_outside_the_browser_package_reaches_into_it():
+    """The browser side hands the backends what they need (gl, host); they never import it, not even
+    by name through importlib."""
+    offenders = []
+    for path in PACKAGE.rglob("*.py"):
+        if path.is_relative_to(PACKAGE / "browser"):
+            continue
+        package = ".".join(("pyapp", *path.relative_to(PACKAGE).parent.parts))
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.ImportFrom):
+                base = package.rsplit(".", node.level - 1)[0] if node.level else ""
+                names = [f"{base}.{node.module or ''}".strip(".")] + [f"{base}.{a.name}" for a in node.names if not node.module]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.startswith("pyapp.browser"):
+                names = [node.value]  # importlib.import_module("pyapp.browser...")
+            else:
+                continue
+            offenders += [f"{path.relative_to(PACKAGE)}: {n}" for n in names if n == "pyapp.browser" or n.startswith("pyapp.browser.")]
+    assert offenders == []

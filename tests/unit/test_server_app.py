@@ -1,5 +1,5 @@
 """The app around the static roots: its routes, the config it hands the page, and the isolation
-headers on every response, errors included."""
+headers and Content-Security-Policy on every response, errors included."""
 
 import pytest
 from servedroots import make_roots
@@ -15,10 +15,19 @@ def served(tmp_path):
     return TestClient(create_app(ServerPaths(**roots))), roots
 
 
+def csp(headers) -> dict[str, list[str]]:
+    directives = [d.split() for d in headers["content-security-policy"].split(";")]
+    return {d[0]: d[1:] for d in directives}
+
+
 def assert_isolated(headers):
     assert headers["cross-origin-opener-policy"] == "same-origin"
     assert headers["cross-origin-embedder-policy"] == "require-corp"
     assert headers["cross-origin-resource-policy"] == "same-origin"
+    policy = csp(headers)
+    assert policy["default-src"] == ["'self'"]
+    assert policy["script-src"] == ["'self'", "'wasm-unsafe-eval'"]  # no inline script, no eval
+    assert policy["object-src"] == policy["base-uri"] == policy["frame-ancestors"] == ["'none'"]
 
 
 @pytest.mark.parametrize("method, url, headers, status", [
@@ -52,6 +61,29 @@ def test_isolation_headers_on_a_server_error(tmp_path, monkeypatch):
     response = client.get("/app.js")
     assert response.status_code == 500
     assert_isolated(response.headers)
+
+
+@pytest.mark.parametrize("path", ["/bench.html", "/tfjs-worker.js"])
+def test_only_the_tfjs_wasm_baseline_may_run_blob_scripts(served, path):
+    # TF.js wasm's threads are blob: workers importing blob: code; pyapp's pages never need that
+    client, roots = served
+    (roots["static"] / path.lstrip("/")).write_text("x")
+    assert csp(client.get(path).headers)["script-src"] == ["'self'", "'wasm-unsafe-eval'", "blob:"]
+    for other in ("/", "/app.js", "/worker.js", "/api/config"):
+        assert "blob:" not in csp(client.get(other).headers)["script-src"]
+
+
+def test_test_server_adds_eval_and_hooks_and_nothing_else(tmp_path):
+    roots = make_roots(tmp_path)
+    production = TestClient(create_app(ServerPaths(**roots)))
+    tests = TestClient(create_app(ServerPaths(**roots), for_tests=True))
+    assert production.get("/api/config").json()["test_hooks"] is False
+    assert tests.get("/api/config").json()["test_hooks"] is True
+    for path in ("/", "/nope"):
+        ours, theirs = csp(production.get(path).headers), csp(tests.get(path).headers)
+        assert theirs["script-src"] == ours["script-src"] + ["'unsafe-eval'"]
+        assert {k: v for k, v in theirs.items() if k != "script-src"} == \
+            {k: v for k, v in ours.items() if k != "script-src"}
 
 
 def test_other_methods_are_refused(served):

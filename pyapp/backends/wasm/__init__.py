@@ -44,7 +44,7 @@ class WasmRunner:
         calls, and that belongs to loading, not to the first result."""
         executor = WasmExecutor(self.graph, shapes, self.kernels)
         t0 = time.perf_counter()
-        executor.run({name: np.zeros(shape, str(self.graph.nodes[name].raw.get("dtype", "float32")))
+        executor.run({name: np.zeros(shape, self.graph.nodes[name].attrs.dtype)
                       for name, shape in executor.shapes.items()})
         executor.warmup_ms = (time.perf_counter() - t0) * 1000
         return executor
@@ -56,9 +56,9 @@ class WasmRunner:
                 self.executor = self.build(shapes)
         return self.executor.run(feeds)
 
-    def profile(self, feeds: Mapping[str, np.ndarray]) -> dict:
+    def profile(self, feeds: Mapping[str, np.ndarray], runs: int = 5) -> dict:
         self.run(feeds)
-        return self.executor.profile(feeds)
+        return self.executor.profile(feeds, runs)
 
     def stats(self) -> dict:
         if self.kernels is None:

@@ -47,7 +47,7 @@ class Layout:
             span(self.find(ref), math.prod(shape), first, max(first, last_read.get(ref, -1), end if ref in outputs else -1))
         for i, s in enumerate(steps):
             if s.scratch:
-                span((s.node.name, -1), s.scratch, i, i)
+                span(s.scratch[0], s.scratch[1], i, i)
         self.offsets, self.size = plan_offsets(blocks)
 
     def find(self, ref):
@@ -119,26 +119,32 @@ class WasmExecutor:
             fn(*args)
         return {name: np.array(self.env[ref]) for name, ref in self.graph.outputs.items()}
 
-    def profile(self, feeds: Mapping[str, np.ndarray]) -> dict:
-        """One run with every call timed: ms per step kind; the run's own time; and the Python side's
-        share: the run minus the timed calls, plus per kernel call the cost of calling an empty one."""
-        started = time.perf_counter()
-        self.run(feeds)
-        run_ms = (time.perf_counter() - started) * 1000
-        kinds: Counter = Counter()
-        for kind, (fn, args) in zip(self.call_kinds, self.calls):
-            t = time.perf_counter()
-            fn(*args)
-            kinds[kind] += (time.perf_counter() - t) * 1000
+    def profile(self, feeds: Mapping[str, np.ndarray], runs: int = 5) -> dict:
+        """`runs` runs with every call timed, medians: ms per step kind, the run's own time (untimed
+        runs), and the Python side's share: a run minus its timed calls, plus per kernel call the
+        cost of calling an empty one."""
+        run_ms, per_kind = [], []
+        for _ in range(runs):
+            started = time.perf_counter()
+            self.run(feeds)
+            run_ms.append((time.perf_counter() - started) * 1000)
+            kinds: Counter = Counter()
+            for kind, (fn, args) in zip(self.call_kinds, self.calls):
+                t = time.perf_counter()
+                fn(*args)
+                kinds[kind] += (time.perf_counter() - t) * 1000
+            per_kind.append(kinds)
+        kinds_ms = {kind: float(np.median([k[kind] for k in per_kind])) for kind in per_kind[0]}
         empty, n = self.kernels.unary_f32, 2000
         t = time.perf_counter()
         for _ in range(n):
             empty(0, 0, 0, 0)
         call_us = (time.perf_counter() - t) / n * 1e6
+        run = float(np.median(run_ms))
         kernel_calls = sum(kind != "numpy" for kind in self.call_kinds)
-        dispatch_ms = max(run_ms - sum(kinds.values()), 0.0) + kernel_calls * call_us / 1000
-        return {"run_ms": run_ms, "calls": len(self.calls), "kinds_ms": dict(kinds), "empty_call_us": call_us,
-                "dispatch_ms": dispatch_ms, "dispatch_share": dispatch_ms / run_ms}
+        dispatch_ms = max(run - sum(kinds_ms.values()), 0.0) + kernel_calls * call_us / 1000
+        return {"run_ms": run, "calls": len(self.calls), "kinds_ms": kinds_ms, "empty_call_us": call_us,
+                "dispatch_ms": dispatch_ms, "dispatch_share": dispatch_ms / run}
 
     def stats(self) -> dict:
         numpy_ops = Counter(s.node.op for s in self.steps if s.kind == "numpy")

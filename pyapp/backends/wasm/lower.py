@@ -40,7 +40,7 @@ class Step:
     writes: tuple[Ref, ...]
     calls: tuple[Call, ...] = ()
     folded: int = 0  # further graph nodes this step computes
-    scratch: int = 0  # floats only this step uses (im2col columns)
+    scratch: tuple[Ref, int] | None = None  # (key, floats) of memory only this step uses (im2col columns)
 
 
 class Lowering:
@@ -98,10 +98,7 @@ def outs(node: Node) -> tuple[Ref, ...]:
 
 def fused_activation(node: Node) -> int | None:
     """The activation code of a fused conv / matmul's epilogue, None when the kernels have none for it."""
-    ops = [v.decode() if isinstance(v, bytes) else str(v) for v in node.raw.get("fused_ops") or []]
-    if ops[:1] not in ([], ["BiasAdd"]) or len(ops) > 2:
-        return None
-    act = ops[1] if len(ops) == 2 else None
+    act = node.attrs.fused.activation  # parse_fused already refused what is not BiasAdd + one activation
     return ACTIVATIONS.get(act) if act in ("Relu", "Relu6", "Sigmoid", "Tanh", None) else None
 
 
@@ -111,29 +108,38 @@ def bias_of(lw: Lowering, node: Node, channels: int) -> np.ndarray | None:
     return lw.graph.consts.get(node.inputs[2])
 
 
-def conv(lw: Lowering, node: Node) -> Step | None:
+def filtered(lw: Lowering, node: Node, channels: Callable[[tuple], int]) -> tuple | None:
+    """(input, constant weights, bias, activation code) of a (fused) conv / matmul the kernels take."""
     x, w = node.inputs[:2]
     act, weights = fused_activation(node), lw.graph.consts.get(w)
     if act is None or weights is None or not lw.native(x):
         return None
-    kh, kw, ci, co = weights.shape
-    if (bias := bias_of(lw, node, co)) is None:
+    bias = bias_of(lw, node, channels(weights.shape))
+    return None if bias is None else (x, weights, bias, act)
+
+
+def window_args(node: Node, over: tuple, kh: int, kw: int) -> tuple[int, ...]:
+    """(sh, sw, dh, dw, pad top, pad left) of the node's window sliding over NHWC shape `over`."""
+    win = node.attrs.window
+    return (*win.strides, *win.dilations, win.axis(over[1], kh, 0)[1], win.axis(over[2], kw, 1)[1])
+
+
+def conv(lw: Lowering, node: Node) -> Step | None:
+    if (parts := filtered(lw, node, lambda shape: shape[3])) is None:
         return None
+    x, weights, bias, act = parts
+    kh, kw, ci, co = weights.shape
     y = (node.name, 0)
     n, h, wd, _ = lw.shape(x)
     _, ho, wo, _ = lw.shape(y)
     packed = lw.const(pack_gemm(weights.reshape(kh * kw * ci, co), bias))
-    win = node.attrs.window
-    plain = (kh, kw) == (1, 1) and win.strides == (1, 1) and (ho, wo) == (h, wd)
-    if plain:
+    if (kh, kw) == (1, 1) and node.attrs.window.strides == (1, 1) and (ho, wo) == (h, wd):
         return with_residual(lw, Step("gemm", node, (x,), (y,), (Call("gemm_f32", (At(x), ci, n * h * wd, ci, packed, At(y), co, co, act, 0)),)))
-    (sh, sw), (dh, dw) = win.strides, win.dilations
-    pt, pl = win.axis(h, kh, 0)[1], win.axis(wd, kw, 1)[1]
     k, cols = kh * kw * ci, At((node.name, -1))
     return with_residual(lw, Step("conv", node, (x,), (y,), (
-        Call("im2col_f32", (At(x), n, h, wd, ci, kh, kw, sh, sw, dh, dw, pt, pl, ho, wo, cols)),
+        Call("im2col_f32", (At(x), n, h, wd, ci, kh, kw, *window_args(node, (n, h, wd), kh, kw), ho, wo, cols)),
         Call("gemm_f32", (cols, k, n * ho * wo, k, packed, At(y), co, co, act, 0)),
-    ), scratch=n * ho * wo * k))
+    ), scratch=(cols.key, n * ho * wo * k)))
 
 
 def with_residual(lw: Lowering, step: Step) -> Step:
@@ -165,44 +171,35 @@ def deconv(lw: Lowering, node: Node) -> Step | None:
     y = (node.name, 0)
     n, h, wd, _ = lw.shape(y)
     _, ho, wo, _ = lw.shape(dy)
-    win = node.attrs.window
-    (sh, sw), (dh, dw) = win.strides, win.dilations
-    pt, pl = win.axis(h, kh, 0)[1], win.axis(wd, kw, 1)[1]
     taps, cols = kh * kw * ci, At((node.name, -1))
     packed = lw.const(pack_gemm(np.ascontiguousarray(weights.reshape(taps, co).T), None))
     return Step("conv", node, (dy,), (y,), (
         Call("gemm_f32", (At(dy), co, n * ho * wo, co, packed, cols, taps, taps, 0, 0)),
-        Call("col2im_f32", (cols, n, ho, wo, kh, kw, ci, sh, sw, dh, dw, pt, pl, At(y), h, wd)),
-    ), scratch=n * ho * wo * taps)
+        Call("col2im_f32", (cols, n, ho, wo, kh, kw, ci, *window_args(node, (n, h, wd), kh, kw), At(y), h, wd)),
+    ), scratch=(cols.key, n * ho * wo * taps))
 
 
 def depthwise(lw: Lowering, node: Node) -> Step | None:
-    x, w = node.inputs[:2]
-    act, weights = fused_activation(node), lw.graph.consts.get(w)
-    if act is None or weights is None or weights.shape[3] != 1 or not lw.native(x):
+    if (parts := filtered(lw, node, lambda shape: shape[2])) is None or parts[1].shape[3] != 1:
         return None
+    x, weights, bias, act = parts
     kh, kw, c, _ = weights.shape
-    if (bias := bias_of(lw, node, c)) is None:
-        return None
     y = (node.name, 0)
     n, h, wd, _ = lw.shape(x)
     _, ho, wo, _ = lw.shape(y)
-    win = node.attrs.window
-    (sh, sw), (dh, dw) = win.strides, win.dilations
-    pt, pl = win.axis(h, kh, 0)[1], win.axis(wd, kw, 1)[1]
-    args = (At(x), n, h, wd, c, lw.const(weights), kh, kw, sh, sw, dh, dw, pt, pl, At(y), ho, wo, lw.const(bias), act)
+    geometry = window_args(node, (n, h, wd), kh, kw)
+    args = (At(x), n, h, wd, c, lw.const(weights), kh, kw, *geometry, At(y), ho, wo, lw.const(bias), act)
     return Step("depthwise", node, (x,), (y,), (Call("depthwise_f32", args),))
 
 
 def matmul(lw: Lowering, node: Node) -> Step | None:
-    x, w = node.inputs[:2]
-    act, weights = fused_activation(node), lw.graph.consts.get(w)
-    if act is None or weights is None or weights.ndim != 2 or node.attrs.transpose_a or not lw.native(x) or len(lw.shape(x)) != 2:
+    a = node.attrs
+    parts = filtered(lw, node, lambda shape: shape[-2] if a.transpose_b else shape[-1])
+    if parts is None or parts[1].ndim != 2 or a.transpose_a or len(lw.shape(parts[0])) != 2:
         return None
-    weights = weights.T if node.attrs.transpose_b else weights
+    x, weights, bias, act = parts
+    weights = weights.T if a.transpose_b else weights
     k, n = weights.shape
-    if (bias := bias_of(lw, node, n)) is None:
-        return None
     m, y = lw.shape(x)[0], (node.name, 0)
     return Step("gemm", node, (x,), (y,), (Call("gemm_f32", (At(x), k, m, k, lw.const(pack_gemm(weights, bias)), At(y), n, n, act, 0)),))
 
@@ -311,9 +308,8 @@ def pool(lw: Lowering, node: Node) -> Step | None:
     n, h, w, c = lw.shape(x)
     _, ho, wo, _ = lw.shape(y)
     pt, pl = win.axis(h, kh, 0)[1], win.axis(w, kw, 1)[1]
-    kernel = "avgpool_f32" if node.op == "AvgPool" else "maxpool_f32"
-    args = (At(x), n, h, w, c, kh, kw, *win.strides, pt, pl, At(y), ho, wo)
-    return Step("pool", node, (x,), (y,), (Call(kernel, args),))
+    args = (At(x), n, h, w, c, kh, kw, *win.strides, pt, pl, At(y), ho, wo, int(node.op == "MaxPool"))
+    return Step("pool", node, (x,), (y,), (Call("pool_f32", args),))
 
 
 def resize(lw: Lowering, node: Node) -> Step | None:

@@ -24,8 +24,7 @@ SIGNATURES = {
     "binary_f32": (I,) * 9,
     "unary_f32": (I,) * 4,
     "hardswish_f32": (I, I, I, F, F),
-    "avgpool_f32": (I,) * 14,
-    "maxpool_f32": (I,) * 14,
+    "pool_f32": (I,) * 15,
     "resize_bilinear_f32": (I,) * 10,
 }
 

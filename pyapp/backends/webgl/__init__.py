@@ -11,6 +11,8 @@ passes `gl`, and `host` for typed arrays over numpy memory).
     scheduling.py  placement (GPU / alias / numpy) and fusion into passes: producer + epilogue
     glsl.py        shader assembly: one fragment shader per (kernel, epilogue); sizes are uniforms
     plan.py        steps (draw, upload, read, numpy) and liveness-based texture reuse
+    gl.py          the GL wrapper (programs with numbered error logs, textures, framebuffers,
+                   draws) this executor and the effects compositor share
     executor.py    programs compiled and weights uploaded at load; per run, prepared closures only
     dump.py        `python -m pyapp.backends.webgl.dump MODEL`: the plan and its shaders, no browser
 
@@ -23,7 +25,6 @@ at load as in a run.
 
 from __future__ import annotations
 
-import importlib
 import time
 from typing import Mapping
 
@@ -32,7 +33,8 @@ import numpy as np
 from ...errors import PyappError
 from ...graph import PIPELINE, Graph, infer_shapes, optimize
 from ...ops import Info
-from .executor import LOST_AT_LOAD, ContextLost, ShaderError, WebGLExecutor, renderable
+from .executor import WebGLExecutor, renderable
+from .gl import LOST_AT_LOAD, ContextLost, ShaderError
 from .layout import MAX_TEXTURE
 from .plan import Builder, WebGLPlan, reuse_textures
 
@@ -115,15 +117,13 @@ class WebGLRunner:
 
 
 def compile(graph: Graph, gl=None, host=None, storage: str | None = None) -> WebGLRunner:
-    """gl and host default to the worker's shared context and typed arrays (pyapp.browser.gl, looked
-    up by name: this package imports in CPython, where there is no WebGL). storage: "float32" or
-    "float16" for the tensors passes write; default the best the context renders to."""
+    """gl: the WebGL2 context to run on; host: typed arrays over numpy memory and the context's
+    restore count. The browser side hands both in (pyapp.browser.gl: shared_context(), Host); this
+    package never imports it. storage: "float32" or "float16" for the tensors passes write; default
+    the best the context renders to."""
     if gl is None or host is None:
-        try:
-            browser = importlib.import_module("pyapp.browser.gl")
-        except ImportError:
-            raise PyappError("the webgl backend runs in the browser's worker: pass gl=... there, or use backend='cpu'") from None
-        gl, host = gl or browser.shared_context(), host or browser.Host
+        raise PyappError("the webgl backend runs in the browser's worker: pass gl=... and host=... there "
+                         "(pyapp.browser.gl.shared_context(), Host), or use backend='cpu'")
     return WebGLRunner(graph, gl, host, storage)
 
 

@@ -1,4 +1,4 @@
-"""Runs a WebGLPlan on a WebGL2 context: programs compiled and weights uploaded once at load, then
+"""Runs a WebGLPlan on a WebGL2 context (through gl.GL): programs compiled and weights uploaded once at load, then
 per inference a walk over prepared steps with bound methods and uniform locations looked up in
 advance. No getError / getParameter / status query happens per run, only isContextLost() after each
 read and at the end (a lost context raises ContextLost, never returns what a skipped read left);
@@ -15,6 +15,7 @@ from ...errors import PyappError
 from ...graph import Graph, Ref
 from ...ops import OPS
 from . import glsl
+from .gl import GL, ContextLost
 from .layout import pack, shape4, texture_size, unpack
 from .ops.elementwise import expression
 from .ops.resize import BILINEAR
@@ -24,89 +25,7 @@ from .plan import Compute, Draw, Read, Upload, WebGLPlan
 IMAGE = -1  # the texture id of image inputs
 
 
-class ShaderError(PyappError):
-    """A kernel's shader did not compile or link; the message names it and has the info log."""
-
-
-class ContextLost(PyappError):
-    """The WebGL context is lost; runs work again (rebuilt) once the browser restores it."""
-
-
-LOST_AT_LOAD = "the WebGL context is lost: load the model again once the browser restores it"
 LOST_IN_RUN = "the WebGL context was lost during the run (its results are discarded): predict works again once the browser restores it"
-
-
-class Programs:
-    """Compiled programs by fragment source, with their uniform locations. compile() links a batch
-    before asking for any status: the driver (Chromium's GPU process) works through the batch
-    without a round trip per program, in parallel where KHR_parallel_shader_compile is there."""
-
-    def __init__(self, gl):
-        self.gl = gl
-        self.cache: dict[str, tuple[Any, dict[str, Any]]] = {}
-        self.shaders: list[Any] = []
-        self.compile_ms = 0.0
-        self.parallel = gl.getExtension("KHR_parallel_shader_compile") is not None  # asking enables it
-        self.vertex = self.shader(gl.VERTEX_SHADER, glsl.VERTEX)
-        self.check_shader(self.vertex, glsl.VERTEX, "vertex")
-
-    def shader(self, kind: int, source: str):
-        gl = self.gl
-        sh = gl.createShader(kind)
-        gl.shaderSource(sh, source)
-        gl.compileShader(sh)
-        self.shaders.append(sh)
-        return sh
-
-    def check_shader(self, sh, source: str, name: str) -> None:
-        gl = self.gl
-        if not gl.getShaderParameter(sh, gl.COMPILE_STATUS):
-            if gl.isContextLost():  # every status query answers null then
-                raise ContextLost(LOST_AT_LOAD)
-            log = gl.getShaderInfoLog(sh)
-            numbered = "\n".join(f"{i + 1:4d}  {line}" for i, line in enumerate(source.splitlines()))
-            raise ShaderError(f"kernel {name}: shader does not compile: {log}\n{numbered}")
-
-    def compile(self, sources: dict[str, str]) -> None:
-        """Fragment source -> kernel name (for errors): compiles and links the new ones."""
-        gl = self.gl
-        t0 = time.perf_counter()
-        linking = []
-        for source, name in sources.items():
-            if source in self.cache:
-                continue
-            prog, fragment = gl.createProgram(), self.shader(gl.FRAGMENT_SHADER, source)
-            gl.attachShader(prog, self.vertex)
-            gl.attachShader(prog, fragment)
-            gl.linkProgram(prog)
-            self.cache[source] = (prog, {})
-            linking.append((prog, fragment, source, name))
-        for prog, fragment, source, name in linking:
-            if not gl.getProgramParameter(prog, gl.LINK_STATUS):
-                if gl.isContextLost():
-                    raise ContextLost(LOST_AT_LOAD)
-                self.check_shader(fragment, source, name)
-                raise ShaderError(f"kernel {name}: program does not link: {gl.getProgramInfoLog(prog)}")
-            gl.useProgram(prog)
-            for k in range(source.count("uniform sampler2D")):  # operand k samples unit k
-                gl.uniform1i(gl.getUniformLocation(prog, f"t{k}"), k)
-        self.compile_ms += (time.perf_counter() - t0) * 1000
-
-    def get(self, source: str, name: str, uniforms: list[str]):
-        self.compile({source: name})
-        prog, locations = self.cache[source]
-        for u in uniforms:
-            if u not in locations:
-                locations[u] = self.gl.getUniformLocation(prog, u)
-        return prog, locations
-
-    def dispose(self) -> None:
-        for prog, _ in self.cache.values():
-            self.gl.deleteProgram(prog)
-        for sh in self.shaders:
-            self.gl.deleteShader(sh)
-        self.cache.clear()
-        self.shaders.clear()
 
 
 def renderable(gl) -> list[str]:
@@ -132,57 +51,49 @@ class WebGLExecutor:
         self.flat: dict[Ref, tuple[Any, Any, int, int]] = {}  # tensors read back: plain 2D texture, framebuffer, size
         self.copies: dict[Ref, Callable] = {}  # tensor read back -> the draw copying it into its plain texture
         self.image_steps: dict[tuple, Callable] = {}
-        self.programs = Programs(gl)
+        self.gpu = GL(gl, host)
         try:
             t0 = time.perf_counter()
             for t, size in plan.sizes.items():
                 data = plan.constants.get(t)
-                self.textures[t] = self.make_texture(size, data, gl.RGBA32F if data is not None else self.format)
+                self.textures[t] = self.gpu.texture(gl.TEXTURE_2D_ARRAY, size, gl.RGBA32F if data is not None else self.format)
+                if data is not None:
+                    gl.texSubImage3D(gl.TEXTURE_2D_ARRAY, 0, 0, 0, 0, *size, gl.RGBA, gl.FLOAT, host.f32(data))
             self.upload_ms = (time.perf_counter() - t0) * 1000
             self.warmup_ms = 0.0
-            self.textures[IMAGE] = self.make_texture((1, 1, 1), None, None)  # image inputs (texImage3D sizes it)
-            self.programs.compile({d.source: d.name for d in plan.draws} | {glsl.FLATTEN: "flatten"})
+            self.textures[IMAGE] = self.gpu.texture(gl.TEXTURE_2D_ARRAY)  # image inputs (texImage3D sizes it)
+            self.compile({d.source: d.name for d in plan.draws} | {glsl.FLATTEN: "flatten"})
             self.runs = [self.prepare(step) for step in plan.steps]
         except BaseException:
             self.dispose()  # a load that fails frees what it made so far
             raise
 
-    def make_texture(self, size: tuple[int, int, int], data: np.ndarray | None, internal_format: int | None):
-        """A 2D array texture of (width, height, layers); internal_format None: a mutable one, sized
-        by each texImage3D."""
-        gl = self.gl
-        w, h, layers = size
-        tex = gl.createTexture()
-        gl.bindTexture(gl.TEXTURE_2D_ARRAY, tex)
-        if internal_format is not None:
-            gl.texStorage3D(gl.TEXTURE_2D_ARRAY, 1, internal_format, w, h, layers)
-        for param in (gl.TEXTURE_MIN_FILTER, gl.TEXTURE_MAG_FILTER):
-            gl.texParameteri(gl.TEXTURE_2D_ARRAY, param, gl.NEAREST)
-        if data is not None:
-            gl.texSubImage3D(gl.TEXTURE_2D_ARRAY, 0, 0, 0, 0, w, h, layers, gl.RGBA, gl.FLOAT, self.host.f32(data))
-        return tex
+    def compile(self, sources: dict[str, str]) -> None:
+        """Fragment source -> pass name; operand k samples texture unit k."""
+        self.gpu.compile({source: f"kernel {name}" for source, name in sources.items()},
+                         lambda source: [f"t{k}" for k in range(source.count("uniform sampler2D"))])
 
     def framebuffer(self, t: int):
         """Texture t's layers as color attachments 0.., all drawn to."""
         if t not in self.framebuffers:
-            gl = self.gl
-            fb = self.framebuffers[t] = gl.createFramebuffer()
-            gl.bindFramebuffer(gl.FRAMEBUFFER, fb)
-            attachments = [gl.COLOR_ATTACHMENT0 + m for m in range(self.plan.sizes[t][2])]
-            for m, attachment in enumerate(attachments):
-                gl.framebufferTextureLayer(gl.FRAMEBUFFER, attachment, self.textures[t], 0, m)
-            gl.drawBuffers(self.host.list(attachments))
+            self.framebuffers[t] = self.gpu.framebuffer(self.textures[t], layers=self.plan.sizes[t][2])
         return self.framebuffers[t]
+
+    def draw_call(self, source: str, name: str, fb, size: tuple[int, int], textures: list[int],
+                  ints: tuple[tuple[str, tuple], ...], floats: tuple[tuple[str, float], ...]) -> Callable[[dict], None]:
+        """A pass drawing program `source` over array textures (units 0..) with ivec4 and float uniforms."""
+        self.compile({source: name})
+        prog, loc = self.gpu.program(source, [n for n, _ in ints] + [n for n, _ in floats])
+        set4i, set1f = self.gl.uniform4i, self.gl.uniform1f
+        uniforms = [(set4i, (loc[n], *v)) for n, v in ints if loc[n] is not None]
+        uniforms += [(set1f, (loc[n], v)) for n, v in floats if loc[n] is not None]
+        return self.gpu.draw_call(prog, fb, size, self.gl.TEXTURE_2D_ARRAY, [self.textures[t] for t in textures], uniforms)
 
     def prepare(self, step) -> Callable[[dict], None]:
         """One step as a closure over everything it needs: the per-run path only calls GL."""
         gl = self.gl
         if isinstance(step, Draw):
-            names = [n for n, _ in step.ints] + [n for n, _ in step.floats]
-            prog, loc = self.programs.get(step.source, step.name, names)
-            return self.draw_call(prog, self.framebuffer(step.output), step.size, [self.textures[t] for t in step.inputs],
-                                  [(loc[n], *v) for n, v in step.ints if loc[n] is not None],
-                                  [(loc[n], v) for n, v in step.floats if loc[n] is not None])
+            return self.draw_call(step.source, step.name, self.framebuffer(step.output), step.size, list(step.inputs), step.ints, step.floats)
         if isinstance(step, Upload):
             tex, (w, h, layers) = self.textures[step.texture], self.plan.sizes[step.texture]
             f32, ref = self.host.f32, step.ref
@@ -225,43 +136,10 @@ class WebGLExecutor:
         gl = self.gl
         shape = shape4(step.shape)
         w, h = texture_size(step.shape)[0], shape[0] * shape[1]
-        tex = gl.createTexture()
-        gl.bindTexture(gl.TEXTURE_2D, tex)
-        gl.texStorage2D(gl.TEXTURE_2D, 1, self.format, w, h)
-        for param in (gl.TEXTURE_MIN_FILTER, gl.TEXTURE_MAG_FILTER):
-            gl.texParameteri(gl.TEXTURE_2D, param, gl.NEAREST)
-        fb = gl.createFramebuffer()
-        gl.bindFramebuffer(gl.FRAMEBUFFER, fb)
-        gl.framebufferTexture2D(gl.FRAMEBUFFER, gl.COLOR_ATTACHMENT0, gl.TEXTURE_2D, tex, 0)
+        tex = self.gpu.texture(gl.TEXTURE_2D, (w, h), self.format)
+        fb = self.gpu.framebuffer(tex)
         self.flat[step.ref] = (tex, fb, w, h)
-        prog, loc = self.programs.get(glsl.FLATTEN, "flatten", ["s0"])
-        return self.draw_call(prog, fb, (w, h), [self.textures[step.texture]], [(loc["s0"], *shape)], [])
-
-    def draw_call(self, prog, fb, size: tuple[int, int], textures: list, ints: list[tuple], floats: list[tuple]) -> Callable[[dict], None]:
-        """One pass as a closure over bound methods: program, target, viewport, input textures (units
-        0..), ivec4 and float uniforms (location, values...), the fullscreen triangle."""
-        gl = self.gl
-        use, bind_fb, viewport, active, bind, draw = (gl.useProgram, gl.bindFramebuffer, gl.viewport,
-                                                      gl.activeTexture, gl.bindTexture, gl.drawArrays)
-        set4i, set1f = gl.uniform4i, gl.uniform1f
-        FRAMEBUFFER, TEXTURE_2D_ARRAY, TRIANGLES = gl.FRAMEBUFFER, gl.TEXTURE_2D_ARRAY, gl.TRIANGLES
-        units = [(gl.TEXTURE0 + k, tex) for k, tex in enumerate(textures)]
-        w, h = size
-
-        def run(env: dict) -> None:
-            use(prog)
-            bind_fb(FRAMEBUFFER, fb)
-            viewport(0, 0, w, h)
-            for unit, tex in units:
-                active(unit)
-                bind(TEXTURE_2D_ARRAY, tex)
-            for args in ints:
-                set4i(*args)
-            for args in floats:
-                set1f(*args)
-            draw(TRIANGLES, 0, 3)
-
-        return run
+        return self.draw_call(glsl.FLATTEN, "flatten", fb, (w, h), [step.texture], (("s0", shape),), ())
 
     def output_textures(self) -> dict[str, tuple[Any, int, int]]:
         """Output name -> (WebGLTexture, width, height) for outputs computed on the GPU: plain 2D
@@ -361,22 +239,14 @@ class WebGLExecutor:
 
     def stats(self) -> dict:
         """draws: the plan's passes; copies: the draws per run copying tensors to read back."""
-        return {"storage": self.storage, "programs": len(self.programs.cache), "textures": len(self.textures),
+        return {"storage": self.storage, "programs": len(self.gpu.programs), "textures": len(self.textures),
                 "draws": len(self.plan.draws), "copies": len(self.copies), "gpu_nodes": self.plan.gpu_nodes, "cpu_nodes": self.plan.cpu_nodes,
-                "compile_ms": self.programs.compile_ms, "parallel_compile": self.programs.parallel,
+                "compile_ms": self.gpu.compile_ms, "parallel_compile": self.gpu.parallel,
                 "upload_ms": self.upload_ms, "warmup_ms": self.warmup_ms}
 
     def dispose(self) -> None:
-        gl = self.gl
-        for fb in self.framebuffers.values():
-            gl.deleteFramebuffer(fb)
-        for tex, fb, _, _ in self.flat.values():
-            gl.deleteFramebuffer(fb)
-            gl.deleteTexture(tex)
+        self.gpu.dispose()
         self.flat.clear()
-        for tex in self.textures.values():
-            gl.deleteTexture(tex)
-        self.programs.dispose()
         self.framebuffers.clear()
         self.textures.clear()
         self.runs = []

@@ -16,13 +16,6 @@ from .layout import ROWS
 SHIFT = ROWS.bit_length() - 1  # h // ROWS as a shift
 assert ROWS == 1 << SHIFT
 
-VERTEX = """#version 300 es
-void main() {
-  vec2 p = vec2(float((gl_VertexID << 1) & 2), float(gl_VertexID & 2));
-  gl_Position = vec4(p * 2.0 - 1.0, 0.0, 1.0);
-}
-"""
-
 HEADER = """#version 300 es
 precision highp float;
 precision highp int;

@@ -20,15 +20,24 @@ EXPORT void im2col_f32(const float *x, int batch, int h, int w, int c, int kh, i
   for (int b = 0; b < batch; b++) {
     const float *xb = x + b * h * w * c;
     for (int oy = 0; oy < ho; oy++)
-      for (int ox = 0; ox < wo; ox++)
-        for (int ky = 0; ky < kh; ky++) {
+      for (int ox = 0; ox < wo; ox++) {
+        int ix0 = ox * sw - pl;
+        int whole_rows = dw == 1 && ix0 >= 0 && ix0 + kw <= w; /* a row's kw taps are kw c contiguous floats */
+        for (int ky = 0; ky < kh; ky++, cols += kw * c) {
           int iy = oy * sh - pt + ky * dh;
-          for (int kx = 0; kx < kw; kx++, cols += c) {
-            int ix = ox * sw - pl + kx * dw;
-            if (iy < 0 || iy >= h || ix < 0 || ix >= w) zero_floats(cols, c);
-            else copy_floats(cols, xb + (iy * w + ix) * c, c);
+          if (iy < 0 || iy >= h) {
+            zero_floats(cols, kw * c);
+          } else if (whole_rows) {
+            copy_floats(cols, xb + (iy * w + ix0) * c, kw * c);
+          } else {
+            for (int kx = 0; kx < kw; kx++) {
+              int ix = ix0 + kx * dw;
+              if (ix < 0 || ix >= w) zero_floats(cols + kx * c, c);
+              else copy_floats(cols + kx * c, xb + (iy * w + ix) * c, c);
+            }
           }
         }
+      }
   }
 }
 

@@ -22,7 +22,37 @@ static inline __attribute__((always_inline)) void row(const float *xb, int h, in
   for (int ox = 0; ox < wo; ox++, y += c) {
     int ix0 = ox * sw - pl, kx0 = first_tap(ix0, dw), kx1 = end_tap(ix0, dw, kw, w);
     const float *x0 = xb + (iy0 * w + ix0) * c;
-    if (K && ky0 == 0 && ky1 == K && kx0 == 0 && kx1 == K) {
+    int inside = K && ky0 == 0 && ky1 == K && kx0 == 0 && kx1 == K;
+    if (inside && ox + 1 < wo && end_tap(ix0 + sw, dw, kw, w) == K) {
+      /* two interior pixels at once: each weight vector is loaded once for both */
+      const float *x1 = x0 + sw * c;
+      for (int ch = 0; ch < c4; ch += 4) {
+        v128_t a0 = wasm_v128_load(bias + ch), a1 = a0;
+        for (int ky = 0; ky < K; ky++)
+          for (int kx = 0; kx < K; kx++) {
+            int at = (ky * dh * w + kx * dw) * c + ch;
+            v128_t wv = wasm_v128_load(wt + (ky * K + kx) * c + ch);
+            a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(wasm_v128_load(x0 + at), wv));
+            a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(wasm_v128_load(x1 + at), wv));
+          }
+        wasm_v128_store(y + ch, activate(a0, act));
+        wasm_v128_store(y + c + ch, activate(a1, act));
+      }
+      for (int ch = c4; ch < c; ch++) {  /* both pixels' scalar tails */
+        float a0 = bias[ch], a1 = bias[ch];
+        for (int t = 0; t < K * K; t++) {
+          int at = ((t / K) * dh * w + (t % K) * dw) * c + ch;
+          a0 += x0[at] * wt[t * c + ch];
+          a1 += x1[at] * wt[t * c + ch];
+        }
+        y[ch] = activate1(a0, act);
+        y[c + ch] = activate1(a1, act);
+      }
+      ox++;
+      y += c;
+      continue;
+    }
+    if (inside) {
       for (int ch = 0; ch < c4; ch += 4) {
         v128_t acc = wasm_v128_load(bias + ch);
         for (int ky = 0; ky < K; ky++)

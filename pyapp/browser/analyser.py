@@ -26,7 +26,7 @@ import numpy as np
 from pyodide.ffi import to_js
 
 from .. import analysis
-from ..api import GraphModel, check_input, load_backend
+from ..api import check_input, load_backend
 from ..effects.gl import Compositor
 from ..errors import InputError, PyappError, WeightsError
 from ..graph import build_graph
@@ -39,7 +39,7 @@ from ..tasks.task import Task
 from ..profile import RUNS, median_ms, profile_cpu, profile_in_turns
 from .canvas import canvas_2d, image_data
 from .gl import Host, backend_options, shared_context
-from .models import shard_url
+from .models import build_model, shard_url
 from .rpc import method
 from .tasks_methods import PLAIN, image_array
 
@@ -312,7 +312,7 @@ def analyse_task(model: str, image) -> dict:
         raise InputError(f"no task known for model {entry.name or '(local files)'!r}: tasks run the models named "
                          f"{', '.join(CONFIGS)}, served from a folder of that name")
     if entry.task is None:
-        entry.task = TASKS[kind](GraphModel(entry.spec, entry.weights, entry.backend), entry.name)
+        entry.task = TASKS[kind](build_model(entry.spec, entry.weights, entry.backend), entry.name)
     array = image_array(image)
     result = getattr(entry.task, entry.task.verb)(array)
     answer = {"kind": kind, **PLAIN[kind](result), "width": int(array.shape[1]), "height": int(array.shape[0]),

@@ -209,10 +209,11 @@ def test_errors_stay_on_the_page(analyse, assets_dir, tmp_path):
     assert "only models of this page's origin" in analyse.locator("#model-error").text_content()
 
 
-def test_task_view_draws_the_face_blazeface_finds(analyse, assets_dir):
+@pytest.mark.parametrize("backend", ["cpu", "webgl"])
+def test_task_view_draws_the_face_blazeface_finds(analyse, assets_dir, backend):
     """The astronaut through blazeface in the task view: one face, its box where CPython's
     FaceDetector puts it, drawn in the marks' colour over the image, and nothing drawn far from it."""
-    loaded = load(analyse, model="blazeface", backend="cpu")
+    loaded = load(analyse, model="blazeface", backend=backend)
     assert loaded["error"] is None and loaded["task"] == "face"
     try:
         result = run_task(analyse)
@@ -222,7 +223,7 @@ def test_task_view_draws_the_face_blazeface_finds(analyse, assets_dir):
     (want,) = FaceDetector.load(str(assets_dir / "served-models/blazeface/model.json")).detect(image)
     (face,) = result["faces"]
     assert (result["width"], result["height"]) == image.shape[1::-1]
-    assert np.abs(np.array(face["box"]) - want.box).max() <= 1, (face["box"], want.box)
+    assert np.abs(np.array(face["box"]) - want.box).max() <= 2, (face["box"], want.box)
     shown = analyse.evaluate(TASK_PIXELS)
     pixels = np.array(shown["data"], np.uint8).reshape(shown["height"], shown["width"], 4)
     marked = np.abs(pixels[..., :3].astype(int) - MARK_COLOUR).max(axis=2) < 40

@@ -141,7 +141,7 @@ function setupModelIn(config) {
 function setupImages(config) {
   const select = $("image-select");
   for (const [name, url] of Object.entries(config.images || {})) select.add(new Option(name, url));
-  select.add(new Option("camera", "camera"));
+  select.add(new Option("camera device", "camera"));  // not "camera": scikit-image has an image of that name
   select.addEventListener("change", () => { $("image-file").value = ""; });
 }
 
@@ -222,6 +222,14 @@ function showSpeed(result) {
     ["first inference", `${fmt(result.first_ms)} ms`], ["p50 / p95", `${fmt(s.p50)} / ${fmt(s.p95)} ms (${s.count} runs)`],
     ["FPS", fmt(s.fps)]];
   $("speed").tBodies[0].replaceChildren(...rows.map(([k, v]) => { const tr = document.createElement("tr"); tr.append(make("td", k), make("td", String(v))); return tr; }));
+  const h = s.histogram;
+  $("latency").hidden = !h;
+  if (!h) return;
+  const chart = bars(h.counts);
+  chart.querySelectorAll("div").forEach((bar, i) => { bar.title = `${fmt(h.edges[i])}–${fmt(h.edges[i + 1])} ms: ${h.counts[i]} run(s)`; });
+  $("latency").querySelector(".bars").replaceWith(chart);
+  $("latency").querySelector("figcaption").textContent =
+    `latency of the last ${s.count} runs: ${fmt(s.min)} ms … ${fmt(s.max)} ms, ${h.counts.length} bins`;
 }
 
 // -- task view: the model as its task (pyapp.tasks) sees it, drawn over the image --------------------
@@ -294,7 +302,7 @@ async function profile() {
     return tr;
   }));
   t.tFoot.replaceChildren(make("tr"));
-  t.tFoot.rows[0].append(make("td", `${p.backend}: steps sum to ${fmt(p.sum_ms, 2)} ms; a run takes ${fmt(p.run_ms, 2)} ms (means of the fastest half of ${p.runs} runs each)`));
+  t.tFoot.rows[0].append(make("td", `${p.backend}: steps sum to ${fmt(p.sum_ms, 2)} ms; a run takes ${fmt(p.run_ms, 2)} ms (means over the calm half of ${p.runs} pairs of runs)`));
   t.tFoot.rows[0].cells[0].colSpan = 4;
   window.analyser.profile = p;
   return p;

@@ -38,23 +38,12 @@ def ms_of(fn) -> float:
     return (time.perf_counter() - t0) * 1000
 
 
-def fastest_runs(totals: list[float]) -> list[int]:
-    """The fastest half of the runs (at least one): the least slowed by other work, since on a busy
-    machine a run's wall time only grows (2 cores at load 13: runs of one model took 0.3-1 s)."""
-    order = sorted(range(len(totals)), key=totals.__getitem__)
+def calm_pairs(untimed: list[float], profiled: list[float]) -> list[int]:
+    """The half of the (untimed, profiled) pairs of runs, taken one after the other, whose slower
+    run is fastest (at least one pair): the pairs least slowed by other work, since on a busy machine
+    a run's wall time only grows (2 cores at load 10-13: one model's runs took 0.07-1.3 s)."""
+    order = sorted(range(len(untimed)), key=lambda i: max(untimed[i], profiled[i]))
     return order[:max(1, (len(order) + 1) // 2)]
-
-
-def fastest_mean(totals: list[float]) -> float:
-    """The mean of the fastest half: a mean, not a median, so that a table of per-step means over
-    the same runs adds up to it."""
-    return float(np.mean([totals[i] for i in fastest_runs(totals)]))
-
-
-def fastest_steps(steps: list[dict], per_run: list[list[float]], totals: list[float]) -> list[dict]:
-    """steps ({name, op}) with ms: each step's mean over the fastest half of the runs by their totals."""
-    kept = fastest_runs(totals)
-    return [{**step, "ms": float(np.mean([per_run[i][k] for i in kept]))} for k, step in enumerate(steps)]
 
 
 def timed_executor(graph: Graph, times: dict[str, list[float]]) -> CpuExecutor:
@@ -89,11 +78,13 @@ def profile_in_turns(backend: str, run, profiled, runs: int = RUNS) -> dict:
     """run(): one untimed run; profiled(): [(name, op, ms)] of one profiled run. `runs` of each,
     taken in turns so that both see the same load.
 
-    Every figure is a mean over the fastest half of its runs (the runs least slowed by other work),
-    so the table adds up to the profiled runs' figure, shown next to the untimed runs' one. Medians
-    per step would not add up: a run's wall time grows with every step another process preempts,
-    while each step's median drops the few runs in which that step was (2-core machine at load 9,
-    numpy backend in the worker: the medians summed to 0.7x the run).
+    Every figure is a mean over the same calm pairs (calm_pairs), so the table adds up to the
+    profiled runs' mean, shown next to the untimed runs' mean. Medians per step would not add up: a
+    run's wall time grows with every step another process preempts, while each step's median drops
+    the few runs in which that step was (2-core machine at load 9, numpy backend in the worker: the
+    medians summed to 0.7x the run). Pairs rather than each kind's fastest half: the two means come
+    from the same moments (180 runs at load 13, windows of 20 pairs: their ratio's sd 0.043, 0.057
+    for each kind's fastest half).
     """
     untimed, passes = [], []
     for _ in range(runs):
@@ -101,8 +92,9 @@ def profile_in_turns(backend: str, run, profiled, runs: int = RUNS) -> dict:
         passes.append(profiled())
     per_run = [[ms for *_, ms in steps] for steps in passes]
     totals = [sum(ms) for ms in per_run]
-    steps = [{"name": name, "op": op} for name, op, _ in passes[0]]
-    return table(fastest_steps(steps, per_run, totals), fastest_mean(untimed), backend, runs, {"run": untimed, "profiled": totals})
+    kept = calm_pairs(untimed, totals)
+    steps = [{"name": name, "op": op, "ms": float(np.mean([per_run[i][k] for i in kept]))} for k, (name, op, _) in enumerate(passes[0])]
+    return table(steps, float(np.mean([untimed[i] for i in kept])), backend, runs, {"run": untimed, "profiled": totals})
 
 
 def profile_cpu(graph: Graph, feeds: dict[str, np.ndarray], runs: int = RUNS) -> dict:
@@ -126,7 +118,7 @@ def profile_cpu(graph: Graph, feeds: dict[str, np.ndarray], runs: int = RUNS) ->
 
 def format_profile(profile: dict, top: int = 10) -> str:
     total = profile["sum_ms"] or 1.0
-    lines = [f"{profile['backend']}: run {profile['run_ms']:.2f} ms ({'mean of the fastest half'} of {profile['runs']}), "
+    lines = [f"{profile['backend']}: run {profile['run_ms']:.2f} ms (mean of the calm half of {profile['runs']} pairs), "
              f"steps sum to {profile['sum_ms']:.2f} ms", "", f"{'op':<28} {'count':>5} {'ms':>9} {'share':>6}"]
     lines += [f"{op:<28} {e['count']:>5} {e['ms']:>9.3f} {e['ms'] / total:>6.1%}" for op, e in profile["by_op"].items()]
     slowest = sorted(profile["steps"], key=lambda s: -s["ms"])[:top]
@@ -154,7 +146,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--backend", default="cpu", choices=["cpu", "webgl"],
                         help="cpu here; webgl runs in the browser (the analyser page profiles it)")
     parser.add_argument("--input", help="a .npy file with the model's input (default: seeded random values)")
-    parser.add_argument("--runs", type=int, default=RUNS, help=f"timed runs, and as many untimed; the means of their fastest halves are reported (default {RUNS})")
+    parser.add_argument("--runs", type=int, default=RUNS, help=f"timed runs, and as many untimed; means over the calm half of the pairs are reported (default {RUNS})")
     parser.add_argument("--json", action="store_true", help="print the profile as JSON")
     args = parser.parse_args(argv)
     try:

@@ -122,6 +122,11 @@ def test_served_model_on_a_bundled_image(analyse, selfie_mask, backend, draw, ou
     assert iou >= 0.9, iou
     assert analyse.evaluate("window.longTasks.length") == 0, analyse.evaluate("window.longTasks")
     runs = [run(analyse, draw=draw) for _ in range(5)]  # the times the page shows, for the README
+    latency = runs[-1]["speed"]  # the latency histogram drawn: one bar per bin, heights as the counts
+    heights = analyse.eval_on_selector_all("#latency .bars div", "bars => bars.map((b) => parseFloat(b.style.height))")
+    assert sum(latency["histogram"]["counts"]) == latency["count"] >= 6 and analyse.locator("#latency").is_visible()
+    np.testing.assert_allclose(heights, 100 * np.array(latency["histogram"]["counts"]) / max(latency["histogram"]["counts"]), atol=0.01)
+    assert f"latency of the last {latency['count']} runs" in analyse.locator("#latency figcaption").text_content()
     out_dir = Path(output_path)
     out_dir.mkdir(parents=True, exist_ok=True)
     times = {key: float(np.median([r["outputs"][0][key] for r in runs])) for key in ("readback_draw_ms", "webgl_draw_ms") if key in out}
@@ -157,7 +162,7 @@ def test_profile_sums_to_the_measured_run(analyse, backend):
     analyse.wait_for_function("window.analyser.profile !== null", timeout=120_000)
     p = analyse.evaluate("window.analyser.profile")
     assert p["backend"] == backend and p["runs"] == 40 and p["steps"] and analyse.locator("#profile-table tbody tr").count() == len(p["by_op"])
-    assert abs(p["sum_ms"] - p["run_ms"]) <= 0.2 * p["run_ms"], f"sum {p['sum_ms']:.1f} ms, run {p['run_ms']:.1f} ms, {p['totals']}"
+    assert abs(p["sum_ms"] - p["run_ms"]) <= 0.2 * p["run_ms"], f"{backend}: sum {p['sum_ms']:.1f} ms, run {p['run_ms']:.1f} ms, {p['totals']}"
     if backend == "cpu":  # the numpy executor's own time is a row, and a small one: the kernels are the run
         outside = p["by_op"]["(outside steps)"]
         assert outside["count"] == 1 and outside["ms"] < 0.2 * p["sum_ms"], p["by_op"]
@@ -219,7 +224,7 @@ def test_task_view_draws_the_face_blazeface_finds(analyse, assets_dir, backend):
     (want,) = FaceDetector.load(str(assets_dir / "served-models/blazeface/model.json")).detect(image)
     (face,) = result["faces"]
     assert (result["width"], result["height"]) == image.shape[1::-1]
-    assert np.abs(np.array(face["box"]) - want.box).max() <= 1, (face["box"], want.box)
+    assert np.abs(np.array(face["box"]) - want.box).max() <= 2, (face["box"], want.box)
     shown = analyse.evaluate(TASK_PIXELS)
     pixels = np.array(shown["data"], np.uint8).reshape(shown["height"], shown["width"], 4)
     marked = np.abs(pixels[..., :3].astype(int) - MARK_COLOUR).max(axis=2) < 40
@@ -260,3 +265,29 @@ def test_a_model_served_with_models_dir_loads_and_runs(own_server_page, assets_d
     want = model.predict(model_input(astronaut(assets_dir), model.inputs[0], InputOptions()))[0]
     assert out["kind"] == "vector" and out["top"][0]["index"] == int(np.argmax(want))
     assert abs(out["top"][0]["value"] - float(want.max())) < 1e-4
+
+
+def test_live_on_the_camera(own_server_page, camera_file, assets_dir):  # noqa: F811
+    """Live runs on the fake camera's frames: the speed table shows FPS > 0, and the mask is the
+    one CPython's numpy backend gives for the camera's frame (as ffmpeg decodes it)."""
+    page = own_server_page
+    load(page, model="selfie", backend="cpu")
+    page.select_option("#image-select", label="camera device")
+    page.select_option("#view", "tensors")
+    page.evaluate("() => { window.analyser.last = null; }")
+    page.click("#live")
+    try:
+        page.wait_for_function("window.analyser.last !== null && window.analyser.last.speed.count >= 3 || !document.getElementById('run-error').hidden",
+                               timeout=120_000)
+    finally:
+        page.click("#live")  # stop
+    assert page.locator("#run-error").is_hidden(), page.locator("#run-error").text_content()
+    result = page.evaluate("window.analyser.last")
+    assert result["speed"]["fps"] > 0
+    fps_row = page.locator("#speed tr", has_text="FPS").locator("td").nth(1).text_content()
+    assert float(fps_row) > 0, fps_row
+    shown = page.evaluate(OUTPUT_PIXELS, result["outputs"][0]["name"])
+    mask = np.array(shown["data"], np.uint8).reshape(shown["height"], shown["width"], 4)[..., 0] > 127
+    model = load_graph_model(str(assets_dir / "served-models/selfie/model.json"))
+    want = model.predict(model_input(camera_file[1], model.inputs[0], InputOptions()))[0, ..., 0] > 0.5
+    assert (mask & want).sum() / (mask | want).sum() >= 0.9

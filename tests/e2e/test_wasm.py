@@ -7,7 +7,7 @@ import re
 import numpy as np
 import pytest
 
-from conftest import wait_for_state
+from conftest import poll, wait_for_state
 from test_webgl import call, gl_page as wasm_page, golden, python  # noqa: F401  (the same page: golden files under /golden/)
 
 MODELS = ("selfie", "meet", "blazeface", "posenet", "movenet-lightning", "emotion", "mobilefacenet")
@@ -232,7 +232,7 @@ def test_auto_probes_the_backends_and_says_why(wasm_page):
     page.goto(wasm_page.url + "?backend=auto")
     assert wait_for_state(page) == "ready"
     page.click("#model-form button[type=submit]")
-    page.wait_for_function("document.getElementById('model-status').dataset.state === 'loaded'", timeout=120_000)
+    poll(page, "document.getElementById('model-status').dataset.state === 'loaded'", 120_000)
     assert "(auto: fastest in a 3-run probe (" in page.locator("#model-status").text_content()
     page.close()
 

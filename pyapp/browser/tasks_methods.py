@@ -2,8 +2,8 @@
 answer plain dicts (boxes, keypoints, labels), task_dispose(task) frees one.
 
 Images are an ImageBitmap, VideoFrame, ImageData or OffscreenCanvas (read through a 2D canvas), or
-an array in models.py's wire format. backend "auto" here means webgl when a WebGL2 runner can be
-made for the model, else cpu (no probing: the demo's segmentation probes, tasks do not yet).
+an array in models.py's wire format. backend "auto" is load_model's: the backend a short measured
+probe finds fastest here (models.builder).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import time
 
 import numpy as np
 
-from ..errors import InputError, PyappError
+from ..errors import InputError
 from ..tasks import TASKS
 from ..tasks.config import model_name
 from ..tasks.pose import SKELETON
@@ -33,16 +33,8 @@ async def load_task(kind: str, url: str, backend: str = "auto", options: dict | 
         raise InputError(f"unknown task kind {kind!r}: choose one of {', '.join(TASKS)}")
     options = dict(options or {})
     name = options.pop("model", None) or model_name(url)
-    reason = "chosen"
-    if backend == "auto":
-        try:
-            model, report = await models.load(url, models.builder("webgl"), DEFAULT_CONCURRENCY)
-            reason = "auto: WebGL2 runner made"
-        except PyappError as e:
-            model, report = await models.load(url, models.builder("cpu"), DEFAULT_CONCURRENCY)
-            reason = f"auto: no WebGL2 runner ({e})"
-    else:
-        model, report = await models.load(url, models.builder(backend), DEFAULT_CONCURRENCY)
+    model, report = await models.load(url, models.builder(backend), DEFAULT_CONCURRENCY)
+    reason = report["choice"] or "chosen"
     return TASKS[kind](model, name, **options), {"backend": model.backend, "reason": reason, "load": report}
 
 

@@ -39,6 +39,7 @@ from ..tasks.task import Task
 from ..commands.profile import RUNS, median_ms, profile_cpu, profile_in_turns
 from .canvas import canvas_2d, image_data
 from .gl import Host, shared_context
+from .choice import choose
 from .models import build_model, shard_url
 from .rpc import method
 from .tasks_methods import PLAIN, image_array
@@ -151,12 +152,10 @@ async def analyse_load(url: str | None = None, files=None, backend: str = "auto"
         return {"card": model_card(spec, sizes, None, str(e)), "model": None, "error": f"{type(e).__name__}: {e}"}
     entry = Analysed(spec, graph, weights, "" if files is not None else model_name(url))
     reason = "chosen"
-    if backend == "auto":
-        try:
-            compile_runner(entry, "webgl")
-            backend, reason = "webgl", "auto: WebGL2 runner made"
-        except PyappError as e:
-            backend, reason = "cpu", f"auto: no WebGL2 runner ({e})"
+    if backend == "auto":  # load_model's: the backend a short measured probe finds fastest here
+        model, reason = choose(spec, weights, build_model)
+        backend = model.backend
+        entry.models[backend] = model
     compile_runner(entry, backend)
     entry.backend = backend
     model_id = f"a{next(_ids)}"

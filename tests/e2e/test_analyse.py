@@ -3,6 +3,7 @@ on a bundled image on every backend checked against the numpy backend in CPython
 against the measured run, errors on the page, and no long task on the main thread."""
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -178,6 +179,16 @@ def test_compare_backends(analyse):
     assert all(d == 0 for d in c["max_diff"]["cpu"].values())
     assert max(c["max_diff"]["webgl"].values()) < 1e-2 and max(c["max_diff"]["wasm"].values()) < 1e-3
     assert analyse.locator("#compare-table tbody tr").count() == 3
+
+
+def test_auto_keeps_the_backend_its_probe_measured_fastest(analyse):
+    loaded = load(analyse, model="meet", backend="auto")
+    assert loaded["error"] is None, loaded["error"]
+    reason = loaded["reason"]  # "auto: fastest in a 3-run probe (wasm 12.1 ms, cpu ..., webgl ... per inference)"
+    times = {b: float(ms) for b, ms in re.findall(r"(wasm|webgl|cpu) ([0-9.]+) ms", reason)}
+    assert reason.startswith("auto: fastest") and set(times) == {"wasm", "webgl", "cpu"}, reason
+    assert loaded["backend"] == min(times, key=times.get), reason
+    run(analyse)  # and it runs (run() checks no error is shown)
 
 
 def test_errors_stay_on_the_page(analyse, assets_dir, tmp_path):

@@ -10,19 +10,15 @@ the Python dispatch share.
 Prints a table and writes bench/results/wasm-<date>.json. The machine's load average is in both.
 """
 
-import argparse
-import datetime
 import json
 import os
-import platform
 import sys
-from pathlib import Path
-
 import urllib.request
 from dataclasses import replace
 
 from playwright.sync_api import sync_playwright
 
+from bench import models_and_runs, write_results
 from pyapp.assets import assets_dir
 from pyapp.bench.cases import load_case
 from pyapp.bench.chromium import BENCH_ARGS, CHROMIUM
@@ -32,7 +28,6 @@ from pyapp.bench.stats import summarize
 from pyapp.server.local import serving
 from tools.golden import ensure
 
-RESULTS = Path(__file__).with_name("results")
 CASE = "astronaut"
 
 PLAN = Plan(health_s=0.5, memory_runs=14, repeats=1, step_timeout_s=600.0)
@@ -92,18 +87,12 @@ def row(name: str, ours: dict, worker: dict, theirs: dict) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--models", default="selfie,meet,blazeface")
-    parser.add_argument("--runs", type=int, default=50)
-    args = parser.parse_args()
+    args = models_and_runs(__doc__.splitlines()[0])
     load = os.getloadavg()
     print(f"load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")
     print(HEADER)
     results = bench(args.models.split(","), args.runs)
-    RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / f"wasm-{datetime.date.today()}.json"
-    out.write_text(json.dumps({"command": " ".join(["python -m bench.wasm", *sys.argv[1:]]), "machine": platform.platform(),
-                               "load_average": [load, os.getloadavg()], "models": results}, indent=1))
+    out = write_results("wasm", load_average=[load, os.getloadavg()], models=results)
     print(f"load average after {' '.join(f'{v:.1f}' for v in os.getloadavg())}; wrote {out}")
 
 

@@ -9,22 +9,15 @@ inference (pyapp: with the copies of outputs read back); for pyapp also the Pyth
 one run. Prints a table and writes bench/results/webgl-<date>.json.
 """
 
-import argparse
-import datetime
-import json
-import platform
-import sys
-from pathlib import Path
-
 import numpy as np
 from playwright.sync_api import sync_playwright
 
+from bench import models_and_runs, write_results
 from pyapp.assets import assets_dir
 from pyapp.bench.chromium import CHROMIUM, CHROMIUM_ARGS
 from pyapp.server.local import serving
 from tools.golden import ensure
 
-RESULTS = Path(__file__).with_name("results")
 CASE = "astronaut"
 # Roofline floors (shared/NOTES-browser.md): ms per inference if every activation crossed memory once.
 FLOOR_MS = {"selfie": 26, "meet": 14, "blazeface": 37}
@@ -105,16 +98,10 @@ def row(name: str, ours: dict, theirs: dict) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--models", default="selfie,meet,blazeface")
-    parser.add_argument("--runs", type=int, default=50)
-    args = parser.parse_args()
+    args = models_and_runs(__doc__.splitlines()[0])
     print(HEADER)
     results = bench(args.models.split(","), args.runs)
-    RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / f"webgl-{datetime.date.today()}.json"
-    out.write_text(json.dumps({"command": " ".join(["python -m bench.webgl", *sys.argv[1:]]), "machine": platform.platform(),
-                               "models": results}, indent=1))
+    out = write_results("webgl", models=results)
     print(f"wrote {out}")
 
 

@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 import numpy as np
 from conftest import wait_for_state
 
-from pyapp.bench.cases import TOLERANCE, load_case, output_error
+from bench.cases import TOLERANCE, load_case, output_error
 
 
 def test_page_reaches_ready_and_reports_versions(ready_page):

@@ -15,7 +15,7 @@ import numpy as np
 from ...graph import Graph, Node, Ref
 from ...ops import Info
 from .codes import ACTIVATIONS, BINARY_OPS
-from .pack import pack_gemm
+from .pack import depthwise_scratch, pack_depthwise, pack_gemm
 
 ALIASES = frozenset({"Reshape", "Squeeze", "ExpandDims"})  # same bytes, another shape
 
@@ -199,15 +199,17 @@ def depthwise(lw: Lowering, node: Node) -> Step | None:
     y = (node.name, 0)
     n, h, wd, _ = lw.shape(x)
     _, ho, wo, _ = lw.shape(y)
-    geometry = window_args(node, (n, h, wd), kh, kw)
-    args = (At(x), n, h, wd, c, lw.const(weights), kh, kw, *geometry, At(y), ho, wo, lw.const(bias), act)
-    step = Step("depthwise", node, (x,), (y,), (Call("depthwise_f32", args + (0,)),))
+    sh, sw, dh, dw, pt, pl = window_args(node, (n, h, wd), kh, kw)
+    ring = At((node.name, -1))
+    args = (At(x), n, h, wd, c, lw.const(pack_depthwise(weights, bias)), kh, kw, sh, sw, dh, dw, pt, pl, At(y), ho, wo, ring, act)
+    scratch = (ring.key, depthwise_scratch(c, kh, kw, sw, dh, dw, wo))
+    step = Step("depthwise", node, (x,), (y,), (Call("depthwise_f32", args + (0,)),), scratch=scratch)
     if (found := residual_add(lw, step)) is None:
         return step
     add, other = found  # y = act(depthwise) + other: the Add reads the activated output
     out = (add.name, 0)
     args = tuple(At(out) if a == At(y) else a for a in args) + (At(other),)
-    return Step("depthwise", add, (x, other), (out,), (Call("depthwise_f32", args),), folded=1)
+    return Step("depthwise", add, (x, other), (out,), (Call("depthwise_f32", args),), folded=1, scratch=scratch)
 
 
 def matmul(lw: Lowering, node: Node) -> Step | None:

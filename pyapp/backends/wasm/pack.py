@@ -22,3 +22,19 @@ def unpack_gemm(packed: np.ndarray, k: int, n: int) -> tuple[np.ndarray, np.ndar
     """The inverse of pack_gemm: (w, bias)."""
     panels = packed.reshape(-1, k + 1, PANEL).transpose(1, 0, 2).reshape(k + 1, -1)
     return panels[1:, :n], panels[0, :n]
+
+
+def pack_depthwise(w: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    """w: (kh, kw, c, 1), bias: (c,) -> per block of 4 channels [4 bias][kh kw taps of 4], zeros past c."""
+    kh, kw, c, _ = w.shape
+    blocks = -(-c // 4)
+    wide = np.zeros((1 + kh * kw, blocks * 4), np.float32)
+    wide[0, :c] = bias
+    wide[1:, :c] = w.reshape(kh * kw, c)
+    return np.ascontiguousarray(wide.reshape(1 + kh * kw, blocks, 4).transpose(1, 0, 2)).reshape(-1)
+
+
+def depthwise_scratch(c: int, kh: int, kw: int, sw: int, dh: int, dw: int, wo: int) -> int:
+    """Floats of depthwise_f32's row ring (kernels/depthwise.c): (ring rows x channel blocks + a zero row)
+    x padded row length x 4."""
+    return (((kh - 1) * dh + 1) * -(-c // 4) + 1) * ((wo - 1) * sw + (kw - 1) * dw + 1) * 4

@@ -99,14 +99,16 @@ cases
     "depthwise": r'''
 cases = []
 for h, w, c, k, stride, padding, act in [(9, 11, 16, 3, 2, "SAME", "Relu"), (8, 8, 7, 3, 1, "SAME", "Relu6"), (12, 10, 24, 5, 2, "SAME", None),
-                                         (16, 16, 96, 5, 1, "SAME", None), (7, 9, 5, 3, 1, "VALID", "Relu"), (6, 6, 8, 3, 2, "EXPLICIT", None)]:
+                                         (16, 16, 96, 5, 1, "SAME", None), (7, 9, 5, 3, 1, "VALID", "Relu"), (6, 6, 8, 3, 2, "EXPLICIT", None),
+                                         (10, 12, 20, 3, 1, "SAME", "Sigmoid"), (11, 8, 6, 5, 1, "VALID", "Tanh"), (9, 7, 12, 4, 3, "SAME", "Relu6")]:
     fused = ["BiasAdd", act] if act else ["BiasAdd"]
     cases.append(check(f"dw {k}x{k}/{stride} {padding} {h}x{w}x{c} {act}", "FusedDepthwiseConv2dNative",
                        [R(1, h, w, c), ("const", R(k, k, c, 1)), ("const", R(c))], conv_raw(stride, padding, fused)))
 cases.append(check("dw dilation 2, no bias", "DepthwiseConv2dNative", [R(1, 9, 9, 12), ("const", R(3, 3, 12, 1))], conv_raw(1, "SAME", None, 2)))
-for c in (24, 7):  # relu(depthwise) + r in one pass: the Add reads the activated output
+cases.append(check("dw batch 2 (the row ring restarts per image)", "DepthwiseConv2dNative", [R(2, 7, 6, 8), ("const", R(3, 3, 8, 1))], conv_raw(2, "SAME")))
+for c, act in ((24, "Relu"), (7, "Relu"), (12, "Sigmoid")):  # act(depthwise) + r in one pass: the Add reads the activated output
     x, r = R(1, 9, 8, c), R(1, 9, 8, c)
-    raw = conv_raw(1, "SAME", ["BiasAdd", "Relu"])
+    raw = conv_raw(1, "SAME", ["BiasAdd", act])
     nodes = {"x": Node("x", "Placeholder", (), Info(x.shape, "float32")), "r": Node("r", "Placeholder", (), Info(r.shape, "float32")),
              "w": Node("w", "Const", ()), "b": Node("b", "Const", ()),
              "dw": Node("dw", "FusedDepthwiseConv2dNative", (("x", 0), ("w", 0), ("b", 0)), OPS["FusedDepthwiseConv2dNative"].parse(raw), raw),
@@ -114,7 +116,7 @@ for c in (24, 7):  # relu(depthwise) + r in one pass: the Add reads the activate
     g = Graph(nodes, {("w", 0): R(3, 3, c, 1), ("b", 0): R(c)}, ("x", "r"), {"y": ("y", 0)})
     runner = wasm.compile(g)
     got, want = runner.run({"x": x, "r": r})["y"], cpu.compile(g).run({"x": x, "r": r})["y"]
-    cases.append([f"relu(dw) + residual, {c} channels", float(np.abs(got - want).max()) / float(np.ptp(want)), got.shape == want.shape,
+    cases.append([f"{act}(dw) + residual, {c} channels", float(np.abs(got - want).max()) / float(np.ptp(want)), got.shape == want.shape,
                   runner.stats()["wasm"], runner.stats()["numpy"]])
 cases
 ''',

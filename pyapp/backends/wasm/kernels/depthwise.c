@@ -8,7 +8,7 @@
  * row of zeros for the rows above and below the input. There every tap of a block sits at a constant
  * offset from its row's pointer (an address is then free in wasm: one instruction fewer per tap than
  * NHWC's runtime strides, which is most of the cost) and the border needs no special case. 3x3 and 5x5
- * with dilation 1 run unrolled taps with the weights in registers, two pixels per step at stride 1. */
+ * with dilation 1 run unrolled taps with the weights in registers. */
 #include "simd.h"
 
 typedef struct {
@@ -56,40 +56,25 @@ static inline __attribute__((always_inline)) const float *tap_row(const Tap *t, 
   return iy < 0 || iy >= t->h ? t->zero : t->ring + (iy % t->rows) * t->slot + cb * t->block;
 }
 
-/* One output row of one channel block, K x K taps (dilation 1) unrolled. wb: the block's packed weights. Stride 1 computes two pixels per step: the
- * second pixel's taps are the first's one column to the right, so 4 columns are loaded for 2 pixels. */
+/* One output row of one channel block, K x K taps (dilation 1) unrolled, weights in registers. wb: the
+ * block's packed weights. R: whether r is set (a loop without the test). */
 static inline __attribute__((always_inline)) void row_unrolled(const Ring *g, const Tap *t, int cb, const float *wb,
                                                                int sw, int wo, int c, float *y, const float *r,
-                                                               const int K) {
+                                                               const int K, const int R) {
   v128_t bias = wasm_v128_load(wb), wv[25]; /* K <= 5 (a K-sized array would be a VLA: stack) */
   for (int i = 0; i < K * K; i++) wv[i] = wasm_v128_load(wb + 4 + i * 4);
   const float *p[5];
   for (int ky = 0; ky < K; ky++) p[ky] = tap_row(t, cb, ky);
-  int ox = 0;
-  if (sw == 1)
-    for (; ox + 2 <= wo; ox += 2, y += 2 * c, r = r ? r + 2 * c : 0) {
-      v128_t a0 = bias, a1 = bias;
-      for (int ky = 0; ky < K; ky++) {
-        v128_t prev = wasm_v128_load(p[ky]);
-        for (int kx = 0; kx < K; kx++) {
-          v128_t next = wasm_v128_load(p[ky] + 4 * (kx + 1));
-          a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(prev, wv[ky * K + kx]));
-          a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(next, wv[ky * K + kx]));
-          prev = next;
-        }
-        p[ky] += 8;
-      }
-      store4(y, clamp(a0, g), r);
-      store4(y + c, clamp(a1, g), r ? r + c : 0);
-    }
-  for (int ky = 0; ky < K; ky++) p[ky] = tap_row(t, cb, ky) + ox * sw * 4;
-  for (; ox < wo; ox++, y += c, r = r ? r + c : 0) {
+  for (int ox = 0; ox < wo; ox++, y += c, r += R ? c : 0) {
     v128_t a = bias;
     for (int ky = 0; ky < K; ky++) {
-      for (int kx = 0; kx < K; kx++) a = wasm_f32x4_add(a, wasm_f32x4_mul(wasm_v128_load(p[ky] + 4 * kx), wv[ky * K + kx]));
+      v128_t row = wasm_f32x4_mul(wasm_v128_load(p[ky]), wv[ky * K]);
+      for (int kx = 1; kx < K; kx++) row = wasm_f32x4_add(row, wasm_f32x4_mul(wasm_v128_load(p[ky] + 4 * kx), wv[ky * K + kx]));
+      a = wasm_f32x4_add(a, row);
       p[ky] += sw * 4;
     }
-    store4(y, clamp(a, g), r);
+    a = clamp(a, g);
+    wasm_v128_store(y, R ? wasm_f32x4_add(a, wasm_v128_load(r)) : a);
   }
 }
 
@@ -155,10 +140,14 @@ EXPORT void depthwise_f32(const float *x, int batch, int h, int w, int c, const 
         const float *rc = rr ? rr + cb * 4 : 0;
         if (cb * 4 + 4 > c)
           row_generic(&g, &t, cb, wb, kh, kw, sw, dw, wo, c, c - c4, yc, rc);
+        else if (fast && kh == 3 && rc)
+          row_unrolled(&g, &t, cb, wb, sw, wo, c, yc, rc, 3, 1);
         else if (fast && kh == 3)
-          row_unrolled(&g, &t, cb, wb, sw, wo, c, yc, rc, 3);
+          row_unrolled(&g, &t, cb, wb, sw, wo, c, yc, rc, 3, 0);
+        else if (fast && rc)
+          row_unrolled(&g, &t, cb, wb, sw, wo, c, yc, rc, 5, 1);
         else if (fast)
-          row_unrolled(&g, &t, cb, wb, sw, wo, c, yc, rc, 5);
+          row_unrolled(&g, &t, cb, wb, sw, wo, c, yc, rc, 5, 0);
         else
           row_generic(&g, &t, cb, wb, kh, kw, sw, dw, wo, c, 4, yc, rc);
       }

@@ -1,7 +1,9 @@
 /* y[m, n] = act(a[m, k] @ w[k, n] + bias [+ r[m, n]]) with w packed at load (pyapp/backends/wasm/pack.py):
  * panels of 8 output columns, each [8 bias][k rows of 8 weights], zero past n.
  * Register tile 4 rows x 8 columns (8 accumulators, 2 weight and 4 splatted input registers). r: a
- * residual tensor laid out like y (0: none), added before the activation (ResNet-style blocks). */
+ * residual tensor laid out like y (0: none), added before the activation (ResNet-style blocks).
+ * Convolutions other than 1x1 stride 1 (conv_f32) are im2col then this GEMM, a block of output pixels
+ * at a time: the columns stay in cache between the copy and the multiply. */
 #include "simd.h"
 
 static inline void store_row(float *y, v128_t lo, v128_t hi, int cols, int act, const float *r) {
@@ -22,8 +24,8 @@ static inline void store_row(float *y, v128_t lo, v128_t hi, int cols, int act, 
   }
 }
 
-EXPORT void gemm_f32(const float *a, int lda, int m, int k, const float *packed, float *y, int ldy, int n, int act,
-                     const float *r) {
+static inline __attribute__((always_inline)) void gemm(const float *a, int lda, int m, int k, const float *packed,
+                                                      float *y, int ldy, int n, int act, const float *r) {
   int panel = 8 + 8 * k;
   int i = 0;
   for (; i + 4 <= m; i += 4) {
@@ -68,5 +70,53 @@ EXPORT void gemm_f32(const float *a, int lda, int m, int k, const float *packed,
       }
       store_row(y + i * ldy + j, c0, c1, n - j, act, r ? r + i * ldy + j : 0);
     }
+  }
+}
+
+EXPORT void gemm_f32(const float *a, int lda, int m, int k, const float *packed, float *y, int ldy, int n, int act,
+                     const float *r) {
+  gemm(a, lda, m, k, packed, y, ldy, n, act, r);
+}
+
+/* im2col of output pixels [p0, p0 + count) (p = (b ho + oy) wo + ox): cols[p - p0][(ky kw + kx) c + ch]
+ * = x at the tap, 0 in the padding. */
+static inline void im2col(const float *x, int h, int w, int c, int kh, int kw, int sh, int sw, int dh, int dw,
+                          int pt, int pl, int ho, int wo, int p0, int count, float *cols) {
+  int ox = p0 % wo, oy = (p0 / wo) % ho, b = p0 / (wo * ho);
+  for (int i = 0; i < count; i++) {
+    const float *xb = x + b * h * w * c;
+    int ix0 = ox * sw - pl;
+    int whole_rows = dw == 1 && ix0 >= 0 && ix0 + kw <= w; /* a row's kw taps are kw c contiguous floats */
+    for (int ky = 0; ky < kh; ky++, cols += kw * c) {
+      int iy = oy * sh - pt + ky * dh;
+      if (iy < 0 || iy >= h) {
+        zero_floats(cols, kw * c);
+      } else if (whole_rows) {
+        copy_floats(cols, xb + (iy * w + ix0) * c, kw * c);
+      } else {
+        for (int kx = 0; kx < kw; kx++) {
+          int ix = ix0 + kx * dw;
+          if (ix < 0 || ix >= w) zero_floats(cols + kx * c, c);
+          else copy_floats(cols + kx * c, xb + (iy * w + ix) * c, c);
+        }
+      }
+    }
+    if (++ox == wo) {
+      ox = 0;
+      if (++oy == ho) oy = 0, b++;
+    }
+  }
+}
+
+/* Convolution y[b, oy, ox, :] = act(conv + bias [+ r]) by im2col + gemm, `rows` output pixels at a time
+ * through cols (rows x kh kw c floats). */
+EXPORT void conv_f32(const float *x, int batch, int h, int w, int c, int kh, int kw, int sh, int sw, int dh, int dw,
+                     int pt, int pl, int ho, int wo, float *cols, int rows, const float *packed, float *y, int n,
+                     int act, const float *r) {
+  int k = kh * kw * c, m = batch * ho * wo;
+  for (int p0 = 0; p0 < m; p0 += rows) {
+    int count = m - p0 < rows ? m - p0 : rows;
+    im2col(x, h, w, c, kh, kw, sh, sw, dh, dw, pt, pl, ho, wo, p0, count, cols);
+    gemm(cols, k, count, k, packed, y + p0 * n, n, n, act, r ? r + p0 * n : 0);
   }
 }

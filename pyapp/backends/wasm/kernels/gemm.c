@@ -6,13 +6,15 @@
  * at a time: the columns stay in cache between the copy and the multiply. */
 #include "simd.h"
 
-static inline void store_row(float *y, v128_t lo, v128_t hi, int cols, int act, const float *r) {
-  if (r) { /* a full 8 are read even for fewer columns: the arena has slack past its end */
+/* ACT: the activation when it is known at compile time, -1 for `act` (sigmoid, tanh); RES: r is set. */
+static inline __attribute__((always_inline)) void store_row(float *y, v128_t lo, v128_t hi, int cols, int act,
+                                                           const float *r, const int ACT, const int RES) {
+  if (RES) { /* a full 8 are read even for fewer columns: the arena has slack past its end */
     lo = wasm_f32x4_add(lo, wasm_v128_load(r));
     hi = wasm_f32x4_add(hi, wasm_v128_load(r + 4));
   }
-  lo = activate(lo, act);
-  hi = activate(hi, act);
+  lo = activate(lo, ACT < 0 ? act : ACT);
+  hi = activate(hi, ACT < 0 ? act : ACT);
   if (cols >= 8) {
     wasm_v128_store(y, lo);
     wasm_v128_store(y + 4, hi);
@@ -24,8 +26,9 @@ static inline void store_row(float *y, v128_t lo, v128_t hi, int cols, int act, 
   }
 }
 
-static inline __attribute__((always_inline)) void gemm(const float *a, int lda, int m, int k, const float *packed,
-                                                      float *y, int ldy, int n, int act, const float *r) {
+static inline __attribute__((always_inline)) void gemm_tiles(const float *a, int lda, int m, int k, const float *packed,
+                                                            float *y, int ldy, int n, int act, const float *r,
+                                                            const int ACT, const int RES) {
   int panel = 8 + 8 * k;
   int i = 0;
   for (; i + 4 <= m; i += 4) {
@@ -49,12 +52,12 @@ static inline __attribute__((always_inline)) void gemm(const float *a, int lda, 
         c31 = wasm_f32x4_add(c31, wasm_f32x4_mul(x3, w1));
       }
       float *yr = y + i * ldy + j;
-      const float *rr = r ? r + i * ldy + j : 0;
+      const float *rr = r + i * ldy + j;
       int cols = n - j;
-      store_row(yr, c00, c01, cols, act, rr);
-      store_row(yr + ldy, c10, c11, cols, act, rr ? rr + ldy : 0);
-      store_row(yr + 2 * ldy, c20, c21, cols, act, rr ? rr + 2 * ldy : 0);
-      store_row(yr + 3 * ldy, c30, c31, cols, act, rr ? rr + 3 * ldy : 0);
+      store_row(yr, c00, c01, cols, act, rr, ACT, RES);
+      store_row(yr + ldy, c10, c11, cols, act, rr + ldy, ACT, RES);
+      store_row(yr + 2 * ldy, c20, c21, cols, act, rr + 2 * ldy, ACT, RES);
+      store_row(yr + 3 * ldy, c30, c31, cols, act, rr + 3 * ldy, ACT, RES);
     }
   }
   for (; i < m; i++) {
@@ -68,8 +71,24 @@ static inline __attribute__((always_inline)) void gemm(const float *a, int lda, 
         c0 = wasm_f32x4_add(c0, wasm_f32x4_mul(x0, wasm_v128_load(w)));
         c1 = wasm_f32x4_add(c1, wasm_f32x4_mul(x0, wasm_v128_load(w + 4)));
       }
-      store_row(y + i * ldy + j, c0, c1, n - j, act, r ? r + i * ldy + j : 0);
+      store_row(y + i * ldy + j, c0, c1, n - j, act, r + i * ldy + j, ACT, RES);
     }
+  }
+}
+
+/* The tiles compiled per common epilogue: relu / relu6 / none, with or without a residual. */
+static __attribute__((noinline)) void gemm(const float *a, int lda, int m, int k, const float *packed, float *y,
+                                           int ldy, int n, int act, const float *r) {
+  switch (r ? act : act + 16) {
+    case ACT_NONE: gemm_tiles(a, lda, m, k, packed, y, ldy, n, act, r, ACT_NONE, 1); break;
+    case ACT_RELU: gemm_tiles(a, lda, m, k, packed, y, ldy, n, act, r, ACT_RELU, 1); break;
+    case ACT_RELU6: gemm_tiles(a, lda, m, k, packed, y, ldy, n, act, r, ACT_RELU6, 1); break;
+    case ACT_NONE + 16: gemm_tiles(a, lda, m, k, packed, y, ldy, n, act, r, ACT_NONE, 0); break;
+    case ACT_RELU + 16: gemm_tiles(a, lda, m, k, packed, y, ldy, n, act, r, ACT_RELU, 0); break;
+    case ACT_RELU6 + 16: gemm_tiles(a, lda, m, k, packed, y, ldy, n, act, r, ACT_RELU6, 0); break;
+    default:
+      if (r) gemm_tiles(a, lda, m, k, packed, y, ldy, n, act, r, -1, 1);
+      else gemm_tiles(a, lda, m, k, packed, y, ldy, n, act, r, -1, 0);
   }
 }
 

@@ -34,8 +34,9 @@ static inline v128_t vsigmoid(v128_t x) {
 
 static inline v128_t activate(v128_t v, int act) {
   switch (act) {
-    case ACT_RELU: return wasm_f32x4_max(v, wasm_f32x4_splat(0.0f));
-    case ACT_RELU6: return wasm_f32x4_min(wasm_f32x4_max(v, wasm_f32x4_splat(0.0f)), wasm_f32x4_splat(6.0f));
+    /* pmax(v, 0) = v < 0 ? 0 : v keeps a NaN (as numpy does) in one instruction; f32x4.max takes several */
+    case ACT_RELU: return wasm_f32x4_pmax(v, wasm_f32x4_splat(0.0f));
+    case ACT_RELU6: return wasm_f32x4_pmin(wasm_f32x4_pmax(v, wasm_f32x4_splat(0.0f)), wasm_f32x4_splat(6.0f));
     case ACT_SIGMOID: return vsigmoid(v);
     case ACT_TANH: /* 2 sigmoid(2x) - 1: absolute error ~1e-7 */
       return wasm_f32x4_sub(wasm_f32x4_mul(wasm_f32x4_splat(2.0f), vsigmoid(wasm_f32x4_add(v, v))), wasm_f32x4_splat(1.0f));

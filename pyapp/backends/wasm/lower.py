@@ -15,7 +15,7 @@ import numpy as np
 from ...graph import Graph, Node, Ref
 from ...ops import Info
 from .codes import ACTIVATIONS, BINARY_OPS
-from .pack import depthwise_scratch, pack_depthwise, pack_gemm
+from .pack import pack_depthwise, pack_gemm
 
 ALIASES = frozenset({"Reshape", "Squeeze", "ExpandDims"})  # same bytes, another shape
 
@@ -207,7 +207,8 @@ def depthwise(lw: Lowering, node: Node) -> Step | None:
     sh, sw, dh, dw, pt, pl = window_args(node, (n, h, wd), kh, kw)
     ring = At((node.name, -1))
     args = (At(x), n, h, wd, c, lw.const(pack_depthwise(weights, bias)), kh, kw, sh, sw, dh, dw, pt, pl, At(y), ho, wo, ring, act)
-    scratch = (ring.key, depthwise_scratch(c, kh, kw, sw, dh, dw, wo))
+    # depthwise_f32's row ring: ((kh - 1) dh + 1 rows x channel blocks + a zero row) x padded row x 4
+    scratch = (ring.key, (((kh - 1) * dh + 1) * -(-c // 4) + 1) * ((wo - 1) * sw + (kw - 1) * dw + 1) * 4)
     step = Step("depthwise", node, (x,), (y,), (Call("depthwise_f32", args + (0,)),), scratch=scratch)
     if (found := residual_add(lw, step)) is None:
         return step

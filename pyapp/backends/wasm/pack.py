@@ -1,4 +1,5 @@
-"""Weights laid out for gemm_f32 at load: panels of 8 output columns, each [8 bias][k rows of 8]."""
+"""Weights laid out at load: for gemm_f32 (and conv_f32) panels of 8 output columns, each [8 bias][k rows
+of 8]; for depthwise_f32 blocks of 4 channels, each [4 bias][kh kw taps of 4]."""
 
 from __future__ import annotations
 
@@ -33,8 +34,3 @@ def pack_depthwise(w: np.ndarray, bias: np.ndarray) -> np.ndarray:
     wide[1:, :c] = w.reshape(kh * kw, c)
     return np.ascontiguousarray(wide.reshape(1 + kh * kw, blocks, 4).transpose(1, 0, 2)).reshape(-1)
 
-
-def depthwise_scratch(c: int, kh: int, kw: int, sw: int, dh: int, dw: int, wo: int) -> int:
-    """Floats of depthwise_f32's row ring (kernels/depthwise.c): (ring rows x channel blocks + a zero row)
-    x padded row length x 4."""
-    return (((kh - 1) * dh + 1) * -(-c // 4) + 1) * ((wo - 1) * sw + (kw - 1) * dw + 1) * 4

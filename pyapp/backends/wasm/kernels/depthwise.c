@@ -6,9 +6,10 @@
  * taps of 4], zeros past c. Input rows are copied, as they are first needed, into `scratch`: a ring of
  * (kh - 1) dh + 1 rows, each [channel block][padded column][4], zero in the padding columns, then one
  * row of zeros for the rows above and below the input. There every tap of a block sits at a constant
- * offset from its row's pointer (an address is then free in wasm: one instruction fewer per tap than
- * NHWC's runtime strides, which is most of the cost) and the border needs no special case. 3x3 and 5x5
- * with dilation 1 run unrolled taps with the weights in registers. */
+ * offset from its row's pointer, which the load instruction carries (NHWC's runtime strides cost an
+ * address add per tap and, with 9 or 25 offsets live, spilled registers: most of the old kernel's
+ * time), and the border needs no special case. 3x3 and 5x5 with dilation 1 run unrolled taps with the
+ * weights in registers, one pixel per step (two per step spilled more than they saved). */
 #include "simd.h"
 
 typedef struct {
@@ -125,9 +126,9 @@ EXPORT void depthwise_f32(const float *x, int batch, int h, int w, int c, const 
   float *zero = scratch + g.rows * slot;
   int c4 = c & ~3, fast = dw == 1 && ((kh == 3 && kw == 3) || (kh == 5 && kw == 5));
   const float *rr = clamped ? r : 0; /* other activations: the residual is added after them */
-  for (int b = 0; b < batch; b++) {
+  fill_zero(scratch, (g.rows * g.nb + 1) * g.wpad * 4); /* padding columns, lanes past c, the zero row: */
+  for (int b = 0; b < batch; b++) {                       /* copy_row never writes them */
     const float *xb = x + b * h * w * c;
-    fill_zero(scratch, (g.rows * g.nb + 1) * g.wpad * 4); /* padding columns and the zero row */
     int next = 0; /* the first input row not yet in the ring */
     for (int oy = 0; oy < ho; oy++, y += wo * c, r = r ? r + wo * c : 0, rr = rr ? rr + wo * c : 0) {
       int iy0 = oy * sh - pt, last = iy0 + (kh - 1) * dh;

@@ -26,7 +26,7 @@ SOURCES = PACKAGE / "kernels"
 MODULE = PACKAGE / "kernels.wasm"
 CLANG, LLD = "clang-14", "wasm-ld-14"
 VERSION = "clang version 14.0.6"  # Debian bookworm's clang-14 1:14.0.6-12: other versions emit other bytes
-CFLAGS = ["--target=wasm32", "-msimd128", "-O3", "-fPIC", "-nostdlib", "-ffreestanding", "-fno-builtin",
+CFLAGS = ["--target=wasm32", "-msimd128", "-O3", "-mllvm", "-disable-lsr", "-fPIC", "-nostdlib", "-ffreestanding", "-fno-builtin",
           "-Wall", "-Werror", f"-ffile-prefix-map={ROOT}=."]
 ALLOWED_IMPORTS = {("env", "memory"), ("env", "__memory_base"), ("env", "__table_base"), ("env", "__indirect_function_table")}
 

@@ -59,23 +59,28 @@ def conv_raw(stride, padding, fused=None, dilation=1):
     if fused:
         raw.update(fused_ops=fused, num_args=1)
     return raw
+
+def residual(label, x, r, w, b, padding="SAME", act="Relu"):
+    """act(conv(x) + bias + r) (act None: no activation), which the lowering folds into one kernel call: a check row."""
+    nodes = {"x": Node("x", "Placeholder", (), Info(x.shape, "float32")), "r": Node("r", "Placeholder", (), Info(r.shape, "float32")),
+             "w": Node("w", "Const", ()), "b": Node("b", "Const", ())}
+    raw = conv_raw(1, padding, ["BiasAdd"])
+    nodes["conv"] = Node("conv", "_FusedConv2D", (("x", 0), ("w", 0), ("b", 0)), OPS["_FusedConv2D"].parse(raw), raw)
+    nodes["add"] = Node("add", "AddV2", (("conv", 0), ("r", 0)), OPS["AddV2"].parse({}))
+    if act:
+        nodes["y"] = Node("y", act, (("add", 0),), OPS[act].parse({}))
+    g = Graph(nodes, {("w", 0): w, ("b", 0): b}, ("x", "r"), {"y": ("y" if act else "add", 0)})
+    runner = wasm.compile(g)
+    got, want = runner.run({"x": x, "r": r})["y"], cpu.compile(g).run({"x": x, "r": r})["y"]
+    return [label, float(np.abs(got - want).max()) / float(np.ptp(want)), got.shape == want.shape,
+            runner.stats()["wasm"], runner.stats()["numpy"]]
+
 '''
 
 KERNEL_CASES = {
     "gemm": r'''
-x, r = R(1, 6, 7, 24), R(1, 6, 7, 24)
-nodes = {"x": Node("x", "Placeholder", (), Info(x.shape, "float32")),
-         "r": Node("r", "Placeholder", (), Info(r.shape, "float32")),
-         "w": Node("w", "Const", ()), "b": Node("b", "Const", ())}
-raw = conv_raw(1, "VALID", ["BiasAdd"])
-nodes["conv"] = Node("conv", "_FusedConv2D", (("x", 0), ("w", 0), ("b", 0)), OPS["_FusedConv2D"].parse(raw), raw)
-nodes["add"] = Node("add", "AddV2", (("conv", 0), ("r", 0)), OPS["AddV2"].parse({}))
-nodes["y"] = Node("y", "Relu", (("add", 0),), OPS["Relu"].parse({}))
-g = Graph(nodes, {("w", 0): R(1, 1, 24, 24), ("b", 0): R(24)}, ("x", "r"), {"y": ("y", 0)})
-runner = wasm.compile(g)
-got, want = runner.run({"x": x, "r": r})["y"], cpu.compile(g).run({"x": x, "r": r})["y"]
-cases = [["conv + residual add + relu in one gemm", float(np.abs(got - want).max()) / float(np.ptp(want)), got.shape == want.shape,
-          runner.stats()["wasm"], runner.stats()["numpy"]]]
+cases = [residual(f"1x1 conv + residual add + {act} in one gemm", R(1, 6, 7, 24), R(1, 6, 7, 24), R(1, 1, 24, 24), R(24), "VALID", act)
+         for act in ("Relu", "Relu6", "Sigmoid", None)]
 for h, w, ci, co, act in [(7, 5, 3, 13, "Relu"), (1, 1, 96, 24, "Sigmoid"), (16, 16, 16, 72, "Relu6"), (3, 9, 33, 8, None), (2, 3, 5, 1, "Tanh")]:
     fused = ["BiasAdd", act] if act else ["BiasAdd"]
     cases.append(check(f"1x1 {h}x{w}x{ci}->{co} {act}", "_FusedConv2D", [R(1, h, w, ci), ("const", R(1, 1, ci, co)), ("const", R(co))], conv_raw(1, "SAME", fused)))
@@ -90,6 +95,10 @@ for h, w, ci, co, k, stride, padding, dil in [(9, 11, 3, 16, 3, 2, "SAME", 1), (
     cases.append(check(f"conv {k}x{k}/{stride} {padding} d{dil} {h}x{w}x{ci}->{co}", "_FusedConv2D",
                        [R(1, h, w, ci), ("const", R(k, k, ci, co)), ("const", R(co))], conv_raw(stride, padding, ["BiasAdd", "Relu"], dil)))
 cases.append(check("conv2d, no bias, batch 2", "Conv2D", [R(2, 6, 5, 3), ("const", R(3, 3, 3, 7))], conv_raw(2, "SAME")))
+# conv_f32 takes a block of output pixels at a time (lower.conv_rows): several blocks, a partial last one, a block across images
+cases.append(check("conv 3x3 40x37x3->8, 5 pixel blocks", "_FusedConv2D", [R(1, 40, 37, 3), ("const", R(3, 3, 3, 8)), ("const", R(8))], conv_raw(1, "SAME", ["BiasAdd"])))
+cases.append(check("conv 3x3 batch 2 20x19x5->6, blocks across images", "Conv2D", [R(2, 20, 19, 5), ("const", R(3, 3, 5, 6))], conv_raw(1, "SAME")))
+cases.append(residual("3x3 conv + residual add + relu in one conv_f32", R(1, 9, 8, 5), R(1, 9, 8, 12), R(3, 3, 5, 12), R(12)))
 for h, w, ci, co, k, stride, padding in [(256, 256, 1, 16, 2, 2, "SAME"), (9, 11, 3, 5, 3, 2, "SAME"), (8, 7, 4, 6, 3, 1, "VALID"), (10, 9, 2, 3, 4, 3, "SAME")]:
     ho, wo = (-(-h // stride), -(-w // stride)) if padding == "SAME" else ((h - k) // stride + 1, (w - k) // stride + 1)
     cases.append(check(f"transposed {k}x{k}/{stride} {padding} -> {h}x{w}x{ci}", "Conv2DBackpropInput",
@@ -99,14 +108,16 @@ cases
     "depthwise": r'''
 cases = []
 for h, w, c, k, stride, padding, act in [(9, 11, 16, 3, 2, "SAME", "Relu"), (8, 8, 7, 3, 1, "SAME", "Relu6"), (12, 10, 24, 5, 2, "SAME", None),
-                                         (16, 16, 96, 5, 1, "SAME", None), (7, 9, 5, 3, 1, "VALID", "Relu"), (6, 6, 8, 3, 2, "EXPLICIT", None)]:
+                                         (16, 16, 96, 5, 1, "SAME", None), (7, 9, 5, 3, 1, "VALID", "Relu"), (6, 6, 8, 3, 2, "EXPLICIT", None),
+                                         (10, 12, 20, 3, 1, "SAME", "Sigmoid"), (11, 8, 6, 5, 1, "VALID", "Tanh"), (9, 7, 12, 4, 3, "SAME", "Relu6")]:
     fused = ["BiasAdd", act] if act else ["BiasAdd"]
     cases.append(check(f"dw {k}x{k}/{stride} {padding} {h}x{w}x{c} {act}", "FusedDepthwiseConv2dNative",
                        [R(1, h, w, c), ("const", R(k, k, c, 1)), ("const", R(c))], conv_raw(stride, padding, fused)))
 cases.append(check("dw dilation 2, no bias", "DepthwiseConv2dNative", [R(1, 9, 9, 12), ("const", R(3, 3, 12, 1))], conv_raw(1, "SAME", None, 2)))
-for c in (24, 7):  # relu(depthwise) + r in one pass: the Add reads the activated output
+cases.append(check("dw batch 2 (the row ring restarts per image)", "DepthwiseConv2dNative", [R(2, 7, 6, 8), ("const", R(3, 3, 8, 1))], conv_raw(2, "SAME")))
+for c, act in ((24, "Relu"), (7, "Relu"), (12, "Sigmoid")):  # act(depthwise) + r in one pass: the Add reads the activated output
     x, r = R(1, 9, 8, c), R(1, 9, 8, c)
-    raw = conv_raw(1, "SAME", ["BiasAdd", "Relu"])
+    raw = conv_raw(1, "SAME", ["BiasAdd", act])
     nodes = {"x": Node("x", "Placeholder", (), Info(x.shape, "float32")), "r": Node("r", "Placeholder", (), Info(r.shape, "float32")),
              "w": Node("w", "Const", ()), "b": Node("b", "Const", ()),
              "dw": Node("dw", "FusedDepthwiseConv2dNative", (("x", 0), ("w", 0), ("b", 0)), OPS["FusedDepthwiseConv2dNative"].parse(raw), raw),
@@ -114,7 +125,7 @@ for c in (24, 7):  # relu(depthwise) + r in one pass: the Add reads the activate
     g = Graph(nodes, {("w", 0): R(3, 3, c, 1), ("b", 0): R(c)}, ("x", "r"), {"y": ("y", 0)})
     runner = wasm.compile(g)
     got, want = runner.run({"x": x, "r": r})["y"], cpu.compile(g).run({"x": x, "r": r})["y"]
-    cases.append([f"relu(dw) + residual, {c} channels", float(np.abs(got - want).max()) / float(np.ptp(want)), got.shape == want.shape,
+    cases.append([f"{act}(dw) + residual, {c} channels", float(np.abs(got - want).max()) / float(np.ptp(want)), got.shape == want.shape,
                   runner.stats()["wasm"], runner.stats()["numpy"]])
 cases
 ''',

@@ -13,7 +13,7 @@ from pyapp.backends.wasm import compile as wasm_compile
 from pyapp.backends.wasm.arena import ALIGN, Block, plan_offsets
 from pyapp.backends.wasm.executor import Layout
 from pyapp.backends.wasm.lower import At, Lowering
-from pyapp.backends.wasm.pack import PANEL, pack_gemm, unpack_gemm
+from pyapp.backends.wasm.pack import PANEL, pack_depthwise, pack_gemm, unpack_gemm
 from pyapp.backends.webgl import input_infos
 from pyapp.graph import PIPELINE, infer_shapes, make_plan, optimize
 
@@ -28,6 +28,16 @@ def test_packing_round_trips_and_pads_with_zeros(k, n):
     got_w, got_bias = unpack_gemm(packed, k, n)
     assert np.array_equal(got_w, w) and np.array_equal(got_bias, bias)
     assert not packed.reshape(panels, k + 1, PANEL)[-1, :, n - (panels - 1) * PANEL:].any()
+
+
+@pytest.mark.parametrize("kh, kw, c", [(3, 3, 24), (5, 5, 7), (1, 2, 1), (3, 3, 4)])
+def test_depthwise_packing_is_per_4_channel_block_bias_first(kh, kw, c):
+    rng = np.random.default_rng(c)
+    w, bias = rng.standard_normal((kh, kw, c, 1)).astype(np.float32), rng.standard_normal(c).astype(np.float32)
+    blocks = pack_depthwise(w, bias).reshape(-(-c // 4), 1 + kh * kw, 4)
+    assert np.array_equal(blocks[:, 0].reshape(-1)[:c], bias)
+    assert np.array_equal(blocks[:, 1:].transpose(1, 0, 2).reshape(kh, kw, -1)[..., :c], w[..., 0])
+    assert not blocks.transpose(1, 0, 2).reshape(1 + kh * kw, -1)[:, c:].any()
 
 
 def test_arena_never_overlaps_live_blocks_and_reuses_dead_ones():

@@ -5,7 +5,7 @@ in Pyodide's own heap (zero copy: a kernel takes addresses).
                   libc, no static data, no stack (tools/wasm_build.py checks), built into kernels.wasm
     module.py     loads kernels.wasm once per process with ctypes.CDLL (Pyodide's dlopen)
     lower.py      plan nodes -> steps: kernel calls (with fused epilogues and chains) or numpy
-    pack.py       GEMM weights packed at load, bias in front of each 8-column panel
+    pack.py       weights packed at load: GEMM 8-column panels, depthwise 4-channel blocks, bias in front
     arena.py      one float32 arena; offsets from tensor lifetimes
     executor.py   steps -> prepared (kernel, addresses) calls; a run is one flat loop
 

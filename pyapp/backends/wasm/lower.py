@@ -15,7 +15,7 @@ import numpy as np
 from ...graph import Graph, Node, Ref
 from ...ops import Info
 from .codes import ACTIVATIONS, BINARY_OPS
-from .pack import pack_gemm
+from .pack import pack_depthwise, pack_gemm
 
 ALIASES = frozenset({"Reshape", "Squeeze", "ExpandDims"})  # same bytes, another shape
 
@@ -41,7 +41,7 @@ class Step:
     writes: tuple[Ref, ...]
     calls: tuple[Call, ...] = ()
     folded: int = 0  # further graph nodes this step computes
-    scratch: tuple[Ref, int] | None = None  # (key, floats) of memory only this step uses (im2col columns)
+    scratch: tuple[Ref, int] | None = None  # (key, floats) of memory only this step uses (im2col columns, row ring)
 
 
 class Lowering:
@@ -138,10 +138,14 @@ def conv(lw: Lowering, node: Node) -> Step | None:
     if (kh, kw) == (1, 1) and node.attrs.window.strides == (1, 1) and (ho, wo) == (h, wd):
         return with_residual(lw, Step("gemm", node, (x,), (y,), (Call("gemm_f32", (At(x), ci, n * h * wd, ci, packed, At(y), co, co, act, 0)),)))
     k, cols = kh * kw * ci, At((node.name, -1))
-    return with_residual(lw, Step("conv", node, (x,), (y,), (
-        Call("im2col_f32", (At(x), n, h, wd, ci, kh, kw, *window_args(node, (n, h, wd), kh, kw), ho, wo, cols)),
-        Call("gemm_f32", (cols, k, n * ho * wo, k, packed, At(y), co, co, act, 0)),
-    ), scratch=(cols.key, n * ho * wo * k)))
+    rows = min(conv_rows(k), n * ho * wo)
+    args = (At(x), n, h, wd, ci, kh, kw, *window_args(node, (n, h, wd), kh, kw), ho, wo, cols, rows, packed, At(y), co, act, 0)
+    return with_residual(lw, Step("conv", node, (x,), (y,), (Call("conv_f32", args),), scratch=(cols.key, rows * k)))
+
+
+def conv_rows(k: int) -> int:
+    """Output pixels conv_f32 takes per block: their im2col columns fill about 32 KB (L1 holds 32-48)."""
+    return max(4, 8192 // k // 4 * 4)
 
 
 def residual_add(lw: Lowering, step: Step) -> tuple[Node, Ref] | None:
@@ -160,15 +164,16 @@ def residual_add(lw: Lowering, step: Step) -> tuple[Node, Ref] | None:
 
 def with_residual(lw: Lowering, step: Step) -> Step:
     """A conv without activation whose output only an Add reads (and maybe then an activation) folds
-    both into the gemm's epilogue: y = act(conv + bias + residual)."""
-    gemm = step.calls[-1]
-    if gemm.args[8] != 0 or (found := residual_add(lw, step)) is None:
+    both into the gemm's epilogue: y = act(conv + bias + residual). gemm_f32 and conv_f32 end in (y, n,
+    act, r)."""
+    call = step.calls[-1]
+    if call.args[-2] != 0 or (found := residual_add(lw, step)) is None:
         return step
     add, other = found
     last, act = then_activation(lw, add)
     out = (last.name, 0)
-    args = tuple(At(out) if a == At(step.writes[0]) else a for a in gemm.args[:8]) + (act, At(other))
-    calls = step.calls[:-1] + (Call("gemm_f32", args),)  # the scratch keeps its key (Step.scratch)
+    args = tuple(At(out) if a == At(step.writes[0]) else a for a in call.args[:-2]) + (act, At(other))
+    calls = step.calls[:-1] + (Call(call.kernel, args),)  # the scratch keeps its key (Step.scratch)
     return replace(step, node=last, reads=step.reads + (other,), writes=(out,), calls=calls,
                    folded=1 + int(last is not add))
 
@@ -199,15 +204,18 @@ def depthwise(lw: Lowering, node: Node) -> Step | None:
     y = (node.name, 0)
     n, h, wd, _ = lw.shape(x)
     _, ho, wo, _ = lw.shape(y)
-    geometry = window_args(node, (n, h, wd), kh, kw)
-    args = (At(x), n, h, wd, c, lw.const(weights), kh, kw, *geometry, At(y), ho, wo, lw.const(bias), act)
-    step = Step("depthwise", node, (x,), (y,), (Call("depthwise_f32", args + (0,)),))
+    sh, sw, dh, dw, pt, pl = window_args(node, (n, h, wd), kh, kw)
+    ring = At((node.name, -1))
+    args = (At(x), n, h, wd, c, lw.const(pack_depthwise(weights, bias)), kh, kw, sh, sw, dh, dw, pt, pl, At(y), ho, wo, ring, act)
+    # depthwise_f32's row ring: ((kh - 1) dh + 1 rows x channel blocks + a zero row) x padded row x 4
+    scratch = (ring.key, (((kh - 1) * dh + 1) * -(-c // 4) + 1) * ((wo - 1) * sw + (kw - 1) * dw + 1) * 4)
+    step = Step("depthwise", node, (x,), (y,), (Call("depthwise_f32", args + (0,)),), scratch=scratch)
     if (found := residual_add(lw, step)) is None:
         return step
     add, other = found  # y = act(depthwise) + other: the Add reads the activated output
     out = (add.name, 0)
     args = tuple(At(out) if a == At(y) else a for a in args) + (At(other),)
-    return Step("depthwise", add, (x, other), (out,), (Call("depthwise_f32", args),), folded=1)
+    return Step("depthwise", add, (x, other), (out,), (Call("depthwise_f32", args),), folded=1, scratch=scratch)
 
 
 def matmul(lw: Lowering, node: Node) -> Step | None:

@@ -17,7 +17,7 @@ I, F = ctypes.c_int32, ctypes.c_float  # wasm32: pointers are 32-bit ints
 SIGNATURES = {
     "gemm_f32": (I,) * 10,
     "depthwise_f32": (I,) * 20,
-    "im2col_f32": (I,) * 16,
+    "conv_f32": (I,) * 22,
     "col2im_f32": (I,) * 16,
     "copy_f32": (I,) * 9,
     "fill_f32": (I, I, F),

@@ -1,5 +1,5 @@
 /* Shared by every kernel file: exports, activation codes (kept equal to pyapp/backends/wasm/codes.py),
- * exp and the activations on f32x4, partial stores. Everything is inline: no data, no stack. */
+ * exp and the activations on f32x4, partial stores, float copies. Everything is inline: no data, no stack. */
 #ifndef PYAPP_SIMD_H
 #define PYAPP_SIMD_H
 
@@ -34,8 +34,9 @@ static inline v128_t vsigmoid(v128_t x) {
 
 static inline v128_t activate(v128_t v, int act) {
   switch (act) {
-    case ACT_RELU: return wasm_f32x4_max(v, wasm_f32x4_splat(0.0f));
-    case ACT_RELU6: return wasm_f32x4_min(wasm_f32x4_max(v, wasm_f32x4_splat(0.0f)), wasm_f32x4_splat(6.0f));
+    /* pmax(v, 0) = v < 0 ? 0 : v keeps a NaN (as numpy does) in one instruction; f32x4.max takes several */
+    case ACT_RELU: return wasm_f32x4_pmax(v, wasm_f32x4_splat(0.0f));
+    case ACT_RELU6: return wasm_f32x4_pmin(wasm_f32x4_pmax(v, wasm_f32x4_splat(0.0f)), wasm_f32x4_splat(6.0f));
     case ACT_SIGMOID: return vsigmoid(v);
     case ACT_TANH: /* 2 sigmoid(2x) - 1: absolute error ~1e-7 */
       return wasm_f32x4_sub(wasm_f32x4_mul(wasm_f32x4_splat(2.0f), vsigmoid(wasm_f32x4_add(v, v))), wasm_f32x4_splat(1.0f));
@@ -56,6 +57,18 @@ static inline void store_lanes(float *y, v128_t v, int n) {
   if (n > 0) y[0] = wasm_f32x4_extract_lane(v, 0);
   if (n > 1) y[1] = wasm_f32x4_extract_lane(v, 1);
   if (n > 2) y[2] = wasm_f32x4_extract_lane(v, 2);
+}
+
+static inline void copy_floats(float *dst, const float *src, int n) {
+  int i = 0;
+  for (; i + 4 <= n; i += 4) wasm_v128_store(dst + i, wasm_v128_load(src + i));
+  for (; i < n; i++) dst[i] = src[i];
+}
+
+static inline void zero_floats(float *dst, int n) {
+  int i = 0;
+  for (; i + 4 <= n; i += 4) wasm_v128_store(dst + i, wasm_f32x4_splat(0.0f));
+  for (; i < n; i++) dst[i] = 0.0f;
 }
 
 #endif

@@ -141,28 +141,39 @@ async function put({ meta, heap, files }) {
 
 export const discard = () => transaction("readwrite", (store) => store.clear());
 
-// The stored snapshot's meta (its key says what it was made for), else why there is none.
+// The stored snapshot's meta (its key says what it was made for) and a promise of its data (read
+// while the key is checked), else why there is none.
 export async function stored() {
   const meta = await transaction("readonly", (store) => store.get("meta"));
-  return meta ? { meta } : { reason: "none stored yet" };
+  if (!meta) return { reason: "none stored yet" };
+  const data = transaction("readonly", (store) => store.get("data")).then(compileLibraries(meta));
+  data.catch(() => {}); // awaited by restore, if it comes to that
+  return { meta, data };
 }
 
-// A runtime restored from the stored snapshot, its libraries and files as they were.
-export async function restore(loadPyodide, indexURL, meta) {
-  const data = await transaction("readonly", (store) => store.get("data"));
+// Starts compiling the shared libraries (in the background) as soon as their bytes are read.
+const compileLibraries = (meta) => (data) => {
   if (!data || data.heap.length !== meta.heapBytes || data.files.length !== meta.fileBytes) {
     throw new Error("the stored snapshot is incomplete");
   }
-  const pyodide = await loadPyodide({ indexURL, _loadSnapshot: data.heap });
+  const where = new Map(meta.index.map(([path, offset, length]) => [path, [offset, offset + length]]));
+  const compiled = meta.libraries.map(({ name }) => WebAssembly.compile(data.files.subarray(...where.get(name))));
+  return { ...data, compiled };
+};
+
+// A runtime restored from a stored snapshot, its libraries and files as they were.
+export async function restore(loadPyodide, indexURL, { meta, data }) {
+  const { heap, files, compiled } = await data;
+  const pyodide = await loadPyodide({ indexURL, _loadSnapshot: heap });
   const missing = check(pyodide);
   if (missing) throw new Error(missing);
   const module = pyodide._module;
   const { FS } = module;
   for (const [path, offset, length] of meta.index) {
     FS.mkdirTree(path.slice(0, path.lastIndexOf("/")));
-    FS.writeFile(path, data.files.subarray(offset, offset + length), { canOwn: true });
+    FS.writeFile(path, files.subarray(offset, offset + length), { canOwn: true });
   }
-  for (const library of meta.libraries) await reload(module, library);
+  for (const [i, library] of meta.libraries.entries()) await reload(module, library, await compiled[i]);
   if (tableSignature(module) !== meta.table) throw new Error("the function table differs from the snapshot's");
   Object.assign(pyodide.loadedPackages, meta.loaded);
   return pyodide;
@@ -170,14 +181,14 @@ export async function restore(loadPyodide, indexURL, meta) {
 
 // Instantiates a shared library again at its recorded bases (a handle marked "loaded" makes Emscripten
 // reuse them) and registers it as loaded; its memory keeps the snapshot's bytes, not a fresh copy.
-async function reload(module, { name, global, memoryBase, memorySize, tableBase }) {
+async function reload(module, { name, global, memoryBase, memorySize, tableBase }, compiled) {
   const handle = module._calloc(40, 1);
   module.HEAPU8[handle + 8] = 1;
   module.HEAPU32[(handle + 12) >> 2] = memoryBase;
   module.HEAPU32[(handle + 20) >> 2] = tableBase;
   const saved = module.HEAPU8.slice(memoryBase, memoryBase + memorySize);
   try {
-    const exports = await module.loadWebAssemblyModule(module.FS.readFile(name), {
+    const exports = await module.loadWebAssemblyModule(compiled, {
       loadAsync: true, nodelete: true, allowUndefined: true, global,
     }, name, global ? null : {}, handle);
     const dso = module.newDSO(name, undefined, exports);

@@ -74,7 +74,7 @@ async function restoreSnapshot(loadPyodide, indexURL, usable) {
   if (error) return { note: `snapshot skipped: ${errorText(error)}` }; // e.g. no IndexedDB
   if (!value.meta) return { note: `snapshot skipped: ${value.reason}` };
   try {
-    return { pyodide: await snapshot.restore(loadPyodide, indexURL, value.meta), note: "snapshot restored" };
+    return { pyodide: await snapshot.restore(loadPyodide, indexURL, value), note: "snapshot restored" };
   } catch (err) {
     snapshot.discard().catch(() => {}); // a new one is made after this boot
     return { note: `snapshot failed: ${errorText(err)}, normal boot` };

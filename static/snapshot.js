@@ -163,8 +163,9 @@ const compileLibraries = (meta) => (data) => {
 
 // A runtime restored from a stored snapshot, its libraries and files as they were.
 export async function restore(loadPyodide, indexURL, { meta, data }) {
-  const { heap, files, compiled } = await data;
-  const pyodide = await loadPyodide({ indexURL, _loadSnapshot: heap });
+  // loadPyodide awaits the heap after it has run pyodide.asm.js
+  const pyodide = await loadPyodide({ indexURL, _loadSnapshot: data.then((d) => d.heap) });
+  const { files, compiled } = await data;
   const missing = check(pyodide);
   if (missing) throw new Error(missing);
   const module = pyodide._module;

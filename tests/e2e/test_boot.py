@@ -98,6 +98,15 @@ JS_PREDICT = """async ([b64, shape]) => {
 }"""
 
 
+def selfie_error(page, assets_dir) -> float:
+    """selfie on the cpu backend in the page's worker, against TF.js's output on the golden input."""
+    case = load_case(assets_dir / "golden", "selfie")
+    x = case.input.astype("<f4")
+    outputs = page.evaluate(JS_PREDICT, [base64.b64encode(x.tobytes()).decode(), list(x.shape)])
+    got = {name.removesuffix(":0"): np.array(o["data"], np.float32).reshape(o["shape"]) for name, o in outputs.items()}
+    return output_error(case, got)
+
+
 def test_page_boots_from_precompressed_bytecode_and_computes_the_same(page, server_url, assets_dir):
     encodings = {}
     page.context.on("response", lambda r: encodings.__setitem__(
@@ -118,11 +127,7 @@ def test_page_boots_from_precompressed_bytecode_and_computes_the_same(page, serv
     assert numpy_file.endswith("site-packages/numpy/__init__.pyc")
     assert worker_file.endswith("site-packages/pyapp/browser/worker.pyc")
 
-    case = load_case(assets_dir / "golden", "selfie")
-    x = case.input.astype("<f4")
-    outputs = page.evaluate(JS_PREDICT, [base64.b64encode(x.tobytes()).decode(), list(x.shape)])
-    got = {name.removesuffix(":0"): np.array(o["data"], np.float32).reshape(o["shape"]) for name, o in outputs.items()}
-    assert output_error(case, got) <= TOLERANCE
+    assert selfie_error(page, assets_dir) <= TOLERANCE
 
 
 # Memory snapshots (static/snapshot.js): made in the background after a normal boot, restored on the
@@ -153,6 +158,10 @@ def profile(browser_type, browser_type_launch_args, tmp_path_factory):
     context.close()
 
 
+def run(page, code: str):
+    return page.evaluate("(code) => window.pyapp.call('run_python', {code})", code)
+
+
 def visit(profile, server_url, query="") -> tuple:
     """The page opened in the profile and booted: (page, its snapshot note)."""
     page = profile.pages[0] if profile.pages else profile.new_page()
@@ -179,14 +188,10 @@ def test_second_visit_restores_from_the_snapshot_and_computes_the_same(profile, 
     info = page.evaluate("window.pyapp.info")
     assert (info["numpy"], info["pyapp"]) == ("2.0.2", __import__("pyapp").__version__)
 
-    case = load_case(assets_dir / "golden", "selfie")
-    x = case.input.astype("<f4")
-    outputs = page.evaluate(JS_PREDICT, [base64.b64encode(x.tobytes()).decode(), list(x.shape)])
-    got = {name.removesuffix(":0"): np.array(o["data"], np.float32).reshape(o["shape"]) for name, o in outputs.items()}
-    assert output_error(case, got) <= TOLERANCE
+    assert selfie_error(page, assets_dir) <= TOLERANCE
     # a module no boot imported comes from the site-packages the restore wrote back, numpy's libraries work
     code = "import pyapp.browser.webgl_methods, numpy.random\nfloat(numpy.linalg.inv(numpy.eye(2) * 4)[0, 0])"
-    assert page.evaluate("(code) => window.pyapp.call('run_python', {code})", code) == 0.25
+    assert run(page, code) == 0.25
 
 
 def test_random_generators_differ_between_restored_boots(profile, server_url):
@@ -195,7 +200,7 @@ def test_random_generators_differ_between_restored_boots(profile, server_url):
     for _ in range(2):
         page, note = visit(profile, server_url)
         assert note == "snapshot restored"
-        draws.append(page.evaluate("(code) => window.pyapp.call('run_python', {code})", RANDOM))
+        draws.append(run(page, RANDOM))
     assert draws[0][0] != draws[1][0] and draws[0][1] != draws[1][1], draws
 
 
@@ -217,8 +222,7 @@ def test_damaged_or_stale_snapshot_falls_back_to_a_normal_boot(profile, server_u
     assert shown == note
     assert note in page.locator('#stages tr[data-stage="snapshot"]').text_content()
     assert {"runtime", "numpy", "pyapp", "import"} <= set(page.evaluate("window.pyapp.stages"))
-    code = "import numpy\nint(numpy.arange(5).sum())"
-    assert page.evaluate("(code) => window.pyapp.call('run_python', {code})", code) == 10
+    assert run(page, "import numpy\nint(numpy.arange(5).sum())") == 10
     # the boot made a new snapshot, which the next visit restores
     assert poll(page, SNAPSHOT_STORED) == "stored"
     assert visit(profile, server_url)[1] == "snapshot restored"

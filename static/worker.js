@@ -111,11 +111,13 @@ function snapshotWhenIdle(config) {
     self.postMessage = post0;
     self.onmessage = onmessage;
     const maker = new Worker(new URL(import.meta.url), { type: "module" });
+    const stages = {}; // the snapshot worker's boot, as the page's: what making a snapshot costs
     maker.onmessage = (ev) => {
       const msg = ev.data;
-      if (msg.kind !== EVENT || !["snapshot", "error"].includes(msg.type)) return; // its boot stages
+      if (msg.type === "stage" && msg.state === "done") stages[msg.stage] = msg.ms;
+      if (msg.kind !== EVENT || !["snapshot", "error"].includes(msg.type)) return;
       maker.terminate();
-      event("snapshot", msg.type === "error" ? { state: "failed", message: `${msg.stage}: ${msg.message}` } : msg);
+      event("snapshot", msg.type === "error" ? { state: "failed", message: `${msg.stage}: ${msg.message}`, stages } : { ...msg, stages });
     };
     maker.onerror = (ev) => event("snapshot", { state: "failed", message: ev.message || "the snapshot worker failed to start" });
     maker.postMessage({ kind: SNAPSHOT, config });

@@ -35,6 +35,8 @@ export async function snapshotKey(indexURL, lockText, wheelBytes) {
 
 // Records, while a package loads, where each shared library was put (loaded in this order).
 export function recordLibraries(pyodide) {
+  const missing = check(pyodide);
+  if (missing) throw new Error(missing);
   const module = pyodide._module;
   const original = module.loadDynamicLibrary;
   const libraries = [];

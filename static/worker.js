@@ -119,7 +119,10 @@ function snapshotWhenIdle(config) {
       maker.terminate();
       event("snapshot", msg.type === "error" ? { state: "failed", message: `${msg.stage}: ${msg.message}`, stages } : { ...msg, stages });
     };
-    maker.onerror = (ev) => event("snapshot", { state: "failed", message: ev.message || "the snapshot worker failed to start" });
+    maker.onerror = (ev) => {
+      maker.terminate();
+      event("snapshot", { state: "failed", message: ev.message || "the snapshot worker failed to start" });
+    };
     maker.postMessage({ kind: SNAPSHOT, config });
   };
   const idle = () => { clearTimeout(timer); if (inFlight === 0) timer = setTimeout(start, IDLE_MS); };
@@ -142,8 +145,6 @@ async function makeSnapshot(config) {
   const { indexURL, wheel, lock } = sources(config);
   const { loadPyodide } = await import(indexURL + "pyodide.mjs");
   const { pyodide, libraries } = await bootPython(loadPyodide, indexURL, wheel, Promise.resolve(), true);
-  const missing = snapshot.check(pyodide);
-  if (missing) throw new Error(missing);
   await stage("import", async () => pyodide.pyimport("pyapp.browser.worker").destroy());
   const key = await snapshot.snapshotKey(indexURL, await valueOf(lock), await valueOf(wheel));
   const meta = await stage("make", () => snapshot.make(pyodide, libraries, key));

@@ -167,7 +167,9 @@ const compileLibraries = (meta) => (data) => {
 export async function restore(loadPyodide, indexURL, { meta, data }) {
   // loadPyodide awaits the heap after it has run pyodide.asm.js
   const pyodide = await loadPyodide({ indexURL, _loadSnapshot: data.then((d) => d.heap) });
-  const { files, compiled } = await data;
+  const record = await data;
+  record.heap = null; // copied into the runtime's memory: 36 MB the worker need not keep
+  const { files, compiled } = record;
   const missing = check(pyodide);
   if (missing) throw new Error(missing);
   const module = pyodide._module;

@@ -12,8 +12,20 @@ const post = (msg, transfer) => self.postMessage(msg, transfer);
 const event = (type, fields) => post({ kind: EVENT, type, ...fields });
 const errorText = (err) => (err && err.message ? err.message : String(err));
 
+// In the snapshot worker, closed while the page's calls run: each stage waits for it to open.
+const gate = { open: Promise.resolve(), release: null };
+
+function pause(paused) {
+  if (paused && !gate.release) gate.open = new Promise((resolve) => { gate.release = resolve; });
+  if (!paused && gate.release) {
+    gate.release();
+    gate.release = null;
+  }
+}
+
 // note(result): a word on how the stage went, shown next to its time
 async function stage(name, work, note = () => undefined) {
+  await gate.open;
   event("stage", { stage: name, state: "start" });
   const t0 = performance.now();
   try {
@@ -102,39 +114,53 @@ async function bootPython(loadPyodide, indexURL, wheel, numpyCached, forSnapshot
 }
 
 // The snapshot is made by a second instance of this worker (a runtime that makes one cannot serve the
-// page), started once no call of the page has been in flight for IDLE_MS, so it never competes with
-// the first result; it reports back, is ended, and the page hears "snapshot" with what happened.
+// page), started once no call of the page has been in flight for IDLE_MS and paused between its stages
+// while any is, so that it competes with the page's calls for one stage at most; it reports back, is
+// ended, and the page hears "snapshot" with what happened.
 function snapshotWhenIdle(config) {
+  const post0 = self.postMessage;
+  const onmessage = self.onmessage;
   let inFlight = 0;
   let timer;
-  const start = () => {
+  let maker;
+  const done = (result) => {
+    maker.terminate();
+    clearTimeout(timer);
     self.postMessage = post0;
     self.onmessage = onmessage;
-    const maker = new Worker(new URL(import.meta.url), { type: "module" });
+    event("snapshot", result);
+  };
+  const start = () => {
+    maker = new Worker(new URL(import.meta.url), { type: "module" });
     const stages = {}; // the snapshot worker's boot, as the page's: what making a snapshot costs
     maker.onmessage = (ev) => {
       const msg = ev.data;
       if (msg.type === "stage" && msg.state === "done") stages[msg.stage] = msg.ms;
-      if (msg.kind !== EVENT || !["snapshot", "error"].includes(msg.type)) return;
-      maker.terminate();
-      event("snapshot", msg.type === "error" ? { state: "failed", message: `${msg.stage}: ${msg.message}`, stages } : { ...msg, stages });
+      if (msg.type === "snapshot") done({ ...msg, stages });
+      if (msg.type === "error") done({ state: "failed", message: `${msg.stage}: ${msg.message}`, stages });
     };
-    maker.onerror = (ev) => {
-      maker.terminate();
-      event("snapshot", { state: "failed", message: ev.message || "the snapshot worker failed to start" });
-    };
+    maker.onerror = (ev) => done({ state: "failed", message: ev.message || "the snapshot worker failed to start" });
     maker.postMessage({ kind: SNAPSHOT, config });
   };
-  const idle = () => { clearTimeout(timer); if (inFlight === 0) timer = setTimeout(start, IDLE_MS); };
-  const post0 = self.postMessage;
-  const onmessage = self.onmessage;
+  const resume = () => (maker ? maker.postMessage({ kind: SNAPSHOT, paused: false }) : start());
+  const idle = () => {
+    clearTimeout(timer);
+    if (inFlight === 0) timer = setTimeout(resume, IDLE_MS);
+  };
   // Python answers with self.postMessage (looked up at each call): count the responses going out.
   self.postMessage = function (msg, transfer) {
     post0.call(self, msg, transfer);
-    if (msg && msg.kind === RESPONSE) { inFlight--; idle(); }
+    if (msg && msg.kind === RESPONSE) {
+      inFlight--;
+      idle();
+    }
   };
   self.onmessage = (ev) => {
-    if (ev.data.kind === REQUEST) { inFlight++; clearTimeout(timer); }
+    if (ev.data.kind === REQUEST) {
+      inFlight++;
+      clearTimeout(timer);
+      if (maker) maker.postMessage({ kind: SNAPSHOT, paused: true });
+    }
     onmessage(ev);
   };
   idle();
@@ -211,6 +237,8 @@ self.onmessage = (ev) => {
   const fail = (err) => event("error", { stage: err.stage || "boot", message: err.message });
   if (msg.kind === BOOT) {
     boot(msg.config).catch(fail);
+  } else if (msg.kind === SNAPSHOT && "paused" in msg) {
+    pause(msg.paused);
   } else if (msg.kind === SNAPSHOT) {
     makeSnapshot(msg.config).catch(fail);
   } else if (msg.kind === REQUEST) {

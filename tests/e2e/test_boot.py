@@ -90,19 +90,19 @@ from importlib.machinery import BuiltinImporter, FrozenImporter
  and getattr(m, "__loader__", None) not in (BuiltinImporter, FrozenImporter)]
 """
 FILES = "import json, numpy, pyapp.browser.worker\n[json.__file__, numpy.__file__, pyapp.browser.worker.__file__]"
-JS_PREDICT = """async ([b64, shape]) => {
+JS_PREDICT = """async ([b64, shape, backend]) => {
   const data = new Float32Array(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)).buffer);
-  const { model } = await window.pyapp.loadModel("/models/selfie/model.json", "cpu");
+  const { model } = await window.pyapp.loadModel("/models/selfie/model.json", backend);
   const { outputs } = await window.pyapp.call("predict", { model, inputs: { data, shape, dtype: "float32" } });
   return Object.fromEntries(Object.entries(outputs).map(([name, o]) => [name, { shape: o.shape, data: Array.from(o.data) }]));
 }"""
 
 
-def selfie_error(page, assets_dir) -> float:
-    """selfie on the cpu backend in the page's worker, against TF.js's output on the golden input."""
+def selfie_error(page, assets_dir, backend="cpu") -> float:
+    """selfie in the page's worker, against TF.js's output on the golden input."""
     case = load_case(assets_dir / "golden", "selfie")
     x = case.input.astype("<f4")
-    outputs = page.evaluate(JS_PREDICT, [base64.b64encode(x.tobytes()).decode(), list(x.shape)])
+    outputs = page.evaluate(JS_PREDICT, [base64.b64encode(x.tobytes()).decode(), list(x.shape), backend])
     got = {name.removesuffix(":0"): np.array(o["data"], np.float32).reshape(o["shape"]) for name, o in outputs.items()}
     return output_error(case, got)
 
@@ -189,6 +189,7 @@ def test_second_visit_restores_from_the_snapshot_and_computes_the_same(profile, 
     assert (info["numpy"], info["pyapp"]) == ("2.0.2", __import__("pyapp").__version__)
 
     assert selfie_error(page, assets_dir) <= TOLERANCE
+    assert selfie_error(page, assets_dir, "wasm") <= TOLERANCE  # a shared library loaded after the restore
     # a module no boot imported comes from the site-packages the restore wrote back, numpy's libraries work
     code = "import pyapp.browser.webgl_methods, numpy.random\nfloat(numpy.linalg.inv(numpy.eye(2) * 4)[0, 0])"
     assert run(page, code) == 0.25

@@ -20,11 +20,11 @@ test: setup browser wasm-check
 	$(BIN)/python -m pytest -ra; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests"; fi; exit $$rc
 
-# pyapp vs TF.js in Chromium (see `pyapp bench -h`): `make bench BENCH_FLAGS="--quick"`.
+# pyapp vs TF.js in Chromium (see `python -m bench -h`): `make bench BENCH_FLAGS="--quick"`.
 # The golden set gives the input every engine gets and the outputs each must match.
 bench: setup browser
 	$(BIN)/python -m tools.golden
-	$(BIN)/pyapp bench $(BENCH_FLAGS)
+	$(BIN)/python -m bench $(BENCH_FLAGS)
 
 test-unit: setup
 	$(BIN)/python -m pytest -ra tests/unit

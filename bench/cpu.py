@@ -1,14 +1,12 @@
 """CPU benchmark: pyapp's numpy backend in CPython next to TF.js 4.22's CPU backend in Node, same model, same input.
 
-    .venv/bin/python -m bench.cpu [--models selfie,meet] [--runs 20]
+    .venv/bin/python -m bench cpu [--models selfie,meet] [--runs 20] [--out DIR]
 
 Per model: median milliseconds of predict (result available) over --runs runs after warm-up, for both engines,
-on the golden "astronaut" input. Prints a table and writes bench/results/cpu-<date>.json.
+on the golden "astronaut" input. Prints a table and writes bench/results/cpu-<date>.json (or in --out).
 """
 
-import argparse
 import datetime
-import json
 import os
 import platform
 import statistics
@@ -24,9 +22,10 @@ from pyapp.assets import assets_dir
 from tools.golden.generate import model_json, run_node
 from tools.golden.inputs import MODELS, make_input
 
+from . import add_out, arguments, write_results
+
 WARMUP = 3  # runs discarded before timing, as tools/golden/tfjs_run.js does
 CASE = "astronaut"
-RESULTS = Path(__file__).with_name("results")
 
 
 def pyapp_median_ms(model, x: np.ndarray, runs: int) -> float:
@@ -57,11 +56,12 @@ def environment() -> dict:
             "machine": platform.machine(), "cpus": os.cpu_count(), "platform": platform.platform()}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.cpu", description=__doc__.splitlines()[0])
+def main(argv: list[str]) -> None:
+    parser = arguments("cpu", __doc__)
     parser.add_argument("--models", default=",".join(MODELS), help="comma-separated subset of: " + ", ".join(MODELS))
     parser.add_argument("--runs", type=int, default=20, help="timed runs per engine and model (default 20)")
-    args = parser.parse_args()
+    add_out(parser)
+    args = parser.parse_args(argv)
     names = args.models.split(",")
     unknown = [n for n in names if n not in MODELS]
     if unknown:
@@ -72,12 +72,6 @@ def main() -> None:
     for name in names:
         r = results[name] = bench_model(assets, name, args.runs)
         print(f"{name:<18} {r['input']:<32} {r['pyapp_ms']:>9.2f} {r['tfjs_ms']:>9.2f} {r['pyapp_ms'] / r['tfjs_ms']:>12.2f}")
-    RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / f"cpu-{datetime.date.today().isoformat()}.json"
-    out.write_text(json.dumps({"date": datetime.datetime.now().isoformat(timespec="seconds"), "runs": args.runs,
-                               "warmup": WARMUP, "environment": environment(), "models": results}, indent=1))
+    out = write_results("cpu", argv, args.out, date=datetime.datetime.now().isoformat(timespec="seconds"),
+                        runs=args.runs, warmup=WARMUP, environment=environment(), models=results)
     print(f"written {out}")
-
-
-if __name__ == "__main__":
-    main()

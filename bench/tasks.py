@@ -1,35 +1,30 @@
 """Face detection per frame, end to end: pyapp.tasks.FaceDetector (blazeface) on a camera-sized
 frame, in CPython (numpy) and in the worker (cpu, webgl).
 
-    .venv/bin/python -m bench.tasks [--runs 30] [--size 640x480]
+    .venv/bin/python -m bench tasks [--runs 30] [--size 640x480] [--out DIR]
 
 The frame is astronaut.png scaled to the frame's height and centred (black sides), as the demo's
 fake camera shows it. Per engine, median and p95 over --runs frames after 3 warm-up frames (excluded)
 of each stage: read (worker: the ImageBitmap drawn and read back as an array), preprocess (letterbox to
 256x256, value range), model, decode (anchors, scores, boxes, keypoints, weighted NMS), and the total.
-Prints a table and writes bench/results/tasks-<date>.json.
+Prints a table and writes bench/results/tasks-<date>.json (or in --out).
 """
 
-import argparse
 import base64
-import datetime
 import io
-import json
-import platform
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 from PIL import Image
 from playwright.sync_api import sync_playwright
 
 from pyapp.assets import assets_dir
-from pyapp.bench.chromium import CHROMIUM, CHROMIUM_ARGS
 from pyapp.server.local import serving
 from pyapp.tasks import FaceDetector
 
-RESULTS = Path(__file__).with_name("results")
+from . import add_out, arguments, write_results
+from .chromium import CHROMIUM, CHROMIUM_ARGS, open_app
+
 WARMUP = 3
 STAGES = ("read", "preprocess", "model", "decode", "total")
 
@@ -73,8 +68,7 @@ def worker(frame: np.ndarray, runs: int) -> dict:
     with serving() as url, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page()
-        page.goto(url + "/")
-        page.wait_for_function("window.pyappState === 'ready'", timeout=120_000)
+        open_app(page, url)
         for backend in ("cpu", "webgl"):
             r = page.evaluate(WORKER, [png, backend, WARMUP + runs])
             out[backend] = {**r, "runs": r["runs"][WARMUP:]}
@@ -101,11 +95,12 @@ def table(engines: dict) -> str:
     return "\n".join(lines + ["(median / p95 ms per frame)"])
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv: list[str]) -> None:
+    parser = arguments("tasks", __doc__)
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--size", default="640x480", help="frame WIDTHxHEIGHT")
-    args = parser.parse_args()
+    add_out(parser)
+    args = parser.parse_args(argv)
     width, height = map(int, args.size.split("x"))
     frame = camera_frame(width, height)
     raw = {"cpython cpu": cpython(frame, args.runs)}
@@ -113,12 +108,4 @@ def main() -> None:
     engines = {label: summary(r) for label, r in raw.items()}
     print(f"blazeface face detection, {width}x{height} frame, {args.runs} frames per engine")
     print(table(engines))
-    RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / f"tasks-{datetime.date.today()}.json"
-    out.write_text(json.dumps({"command": " ".join(["python -m bench.tasks", *sys.argv[1:]]), "machine": platform.platform(),
-                               "frame": [width, height], "summary": engines, "raw": raw}, indent=1))
-    print(f"wrote {out}")
-
-
-if __name__ == "__main__":
-    main()
+    print(f"wrote {write_results('tasks', argv, args.out, frame=[width, height], summary=engines, raw=raw)}")

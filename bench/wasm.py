@@ -1,13 +1,13 @@
 """WASM benchmark: pyapp's wasm backend (Python plans, SIMD128 kernels, in the worker) next to TF.js
 4.22's wasm backend (XNNPACK, main thread) in the same page, same model, same golden input.
 
-    .venv/bin/python -m bench.wasm [--models selfie,meet,blazeface] [--runs 50]
+    .venv/bin/python -m bench wasm [--models selfie,meet,blazeface] [--runs 50] [--out DIR]
 
-Per model, both engines through `pyapp bench`'s page sequence (bench.html, outputs checked, read
+Per model, both engines through `python -m bench`'s page sequence (bench.html, outputs checked, read
 back): cold start, first inference, median and p95 of --runs steady inferences; for pyapp also, in
 the worker, the median of --runs runs and, from 5 profiled runs, the kernel time per step kind and
 the Python dispatch share.
-Prints a table and writes bench/results/wasm-<date>.json. The machine's load average is in both.
+Prints a table and writes bench/results/wasm-<date>.json (or in --out). The machine's load average is in both.
 """
 
 import json
@@ -18,15 +18,16 @@ from dataclasses import replace
 
 from playwright.sync_api import sync_playwright
 
-from bench import models_and_runs, write_results
 from pyapp.assets import assets_dir
-from pyapp.bench.cases import load_case
-from pyapp.bench.chromium import BENCH_ARGS, CHROMIUM
-from pyapp.bench.engines import Engine
-from pyapp.bench.measure import Plan, measure
-from pyapp.bench.stats import summarize
 from pyapp.server.local import serving
 from tools.golden import ensure
+
+from . import models_and_runs, write_results
+from .cases import load_case
+from .chromium import BENCH_ARGS, CHROMIUM, open_app
+from .engines import Engine
+from .measure import Plan, measure
+from .stats import summarize
 
 CASE = "astronaut"
 
@@ -35,7 +36,7 @@ ENGINES = (Engine("pyapp", "wasm", "worker"), Engine("tfjs", "wasm", "main"))
 
 
 def bench(models: list[str], runs: int) -> dict:
-    """Per model: both engines through `pyapp bench`'s page sequence (bench.html: cold and warm start,
+    """Per model: both engines through `python -m bench`'s page sequence (bench.html: cold and warm start,
     first result, steady state), then pyapp's in-worker profile on the app page."""
     assets = assets_dir()
     ensure(assets)
@@ -45,18 +46,14 @@ def bench(models: list[str], runs: int) -> dict:
         config = json.loads(urllib.request.urlopen(url + "/api/config").read())
         browser = p.chromium.launch(executable_path=CHROMIUM, args=BENCH_ARGS)
         page = browser.new_page()
-        page.goto(url + "/")
-        while page.evaluate("window.pyappState") != "ready":  # wait_for_function's eval is refused by the page's CSP
-            if page.evaluate("window.pyappState") == "error":
-                sys.exit("bench.wasm: the page failed to boot: " + page.locator("#error").text_content())
-            page.wait_for_timeout(200)
+        open_app(page, url)
         for name in models:
             case = load_case(assets / "golden", name)
             summaries = {}
             for engine in ENGINES:
                 measured = measure(browser, url, config, engine, case, plan, memory_growth=False)
                 if "error" in measured:
-                    sys.exit(f"bench.wasm: {engine.label} on {name}: {measured['error']}")
+                    sys.exit(f"python -m bench wasm: {engine.label} on {name}: {measured['error']}")
                 summaries[engine.label] = summarize([measured])
             inputs = {case.input_name: {"dtype": str(case.input.dtype), "shape": list(case.input.shape),
                                         "data": case.input.reshape(-1).tolist()}}
@@ -86,15 +83,11 @@ def row(name: str, ours: dict, worker: dict, theirs: dict) -> str:
     return "\n".join(lines + [f"{'':10s} {ratio}"])
 
 
-def main() -> None:
-    args = models_and_runs(__doc__.splitlines()[0])
+def main(argv: list[str]) -> None:
+    args = models_and_runs("wasm", __doc__, argv)
     load = os.getloadavg()
     print(f"load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")
     print(HEADER)
     results = bench(args.models.split(","), args.runs)
-    out = write_results("wasm", load_average=[load, os.getloadavg()], models=results)
+    out = write_results("wasm", argv, args.out, load_average=[load, os.getloadavg()], models=results)
     print(f"load average after {' '.join(f'{v:.1f}' for v in os.getloadavg())}; wrote {out}")
-
-
-if __name__ == "__main__":
-    main()

@@ -1,22 +1,23 @@
 """WebGL benchmark: pyapp's WebGL2 backend (Python in the worker) next to TF.js 4.22's webgl backend
 (main thread) on the same page, same model, same golden input.
 
-    .venv/bin/python -m bench.webgl [--models selfie,meet,blazeface] [--runs 50]
+    .venv/bin/python -m bench webgl [--models selfie,meet,blazeface] [--runs 50] [--out DIR]
 
 Per model and engine: load (pyapp: plan + compile + upload + one warm-up run), first inference after
 load, median and p95 of --runs inferences with outputs read back, compiled programs, draw passes per
 inference (pyapp: with the copies of outputs read back); for pyapp also the Python dispatch share of
-one run. Prints a table and writes bench/results/webgl-<date>.json.
+one run. Prints a table and writes bench/results/webgl-<date>.json (or in --out).
 """
 
 import numpy as np
 from playwright.sync_api import sync_playwright
 
-from bench import models_and_runs, write_results
 from pyapp.assets import assets_dir
-from pyapp.bench.chromium import CHROMIUM, CHROMIUM_ARGS
 from pyapp.server.local import serving
 from tools.golden import ensure
+
+from . import models_and_runs, write_results
+from .chromium import CHROMIUM, CHROMIUM_ARGS, open_app
 
 CASE = "astronaut"
 # Roofline floors (shared/NOTES-browser.md): ms per inference if every activation crossed memory once.
@@ -65,8 +66,7 @@ def bench(models: list[str], runs: int) -> dict:
             page = browser.new_page()
             gold = assets / "golden"
             page.route("**/golden/**", lambda route: route.fulfill(body=(gold / route.request.url.split("/golden/", 1)[1]).read_bytes()))
-            page.goto(url + "/")
-            page.wait_for_function("window.pyappState === 'ready'", timeout=120_000)
+            open_app(page, url)
             page.add_script_tag(url="/vendor/tfjs/v4.22.0/tf.min.js")
             for name in models:
                 case = golden[name]["cases"][CASE]
@@ -97,13 +97,8 @@ def row(name: str, ours: dict, theirs: dict) -> str:
     return "\n".join(lines + [f"{'':10s} {ratio}"])
 
 
-def main() -> None:
-    args = models_and_runs(__doc__.splitlines()[0])
+def main(argv: list[str]) -> None:
+    args = models_and_runs("webgl", __doc__, argv)
     print(HEADER)
     results = bench(args.models.split(","), args.runs)
-    out = write_results("webgl", models=results)
-    print(f"wrote {out}")
-
-
-if __name__ == "__main__":
-    main()
+    print(f"wrote {write_results('webgl', argv, args.out, models=results)}")

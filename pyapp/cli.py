@@ -1,4 +1,6 @@
-"""`pyapp` command line: serve | setup | inspect | profile | shard | quantize | bench."""
+"""`pyapp` command line: serve | setup | inspect | profile | shard | quantize.
+
+The benchmarks are not in the package: `python -m bench` in the repository (`make bench`)."""
 
 from __future__ import annotations
 
@@ -13,7 +15,6 @@ TOOLS = {
     "profile": ("pyapp.commands.profile", "time a model's run per op and per node"),
     "shard": ("pyapp.commands.shard", "re-cut a model's weights into shards with sha256s"),
     "quantize": ("pyapp.commands.quantize", "store float32 weights as float16/uint8/uint16"),
-    "bench": ("pyapp.bench.run", "pyapp vs TF.js 4.22 in Chromium: table, JSON, HTML report"),
 }
 
 

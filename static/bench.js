@@ -1,5 +1,5 @@
-// Benchmark page glue: runs one engine on one model, on the input the driver serves, and exposes
-// `window.bench` to the Python driver (pyapp/bench), which checks outputs and does the statistics.
+// Benchmark page glue: runs one engine on one model, on the input the driver provides, and exposes
+// `window.bench` to the Python driver (bench/), which checks outputs and does the statistics.
 // The engine comes from the query: engine=pyapp|tfjs, backend, where=main|worker, model (model.json URL),
 // input (raw tensor bytes URL), name, shape, dtype (of that input), tfjs (TF.js bundle folder URL).
 // The three URLs must be this origin's: any other is refused, on the page, before it is requested.

@@ -6,10 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from pyapp.bench.chromium import CHROMIUM, CHROMIUM_ARGS
+from bench.chromium import BOOT_TIMEOUT_MS, CHROMIUM, CHROMIUM_ARGS
 from pyapp.server.local import serving
-
-BOOT_TIMEOUT_MS = 120_000
 
 
 def pytest_collection_modifyitems(items):

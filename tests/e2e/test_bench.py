@@ -1,4 +1,4 @@
-"""`pyapp bench --quick`: every engine on one model in one Chromium run, a JSON of raw samples, and an
+"""`python -m bench --quick`: every engine on one model in one Chromium run, a JSON of raw samples, and an
 HTML report that renders. Runs the command as `make bench` does: its own server and browser."""
 
 import io
@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pyapp.bench.cases import TOLERANCE
-from pyapp.bench.engines import ENGINES
-from pyapp.bench.measure import QUICK
-from pyapp.bench.run import main
-from pyapp.bench.stats import PAGE, WORKERS, js_bytes
-from pyapp.bench.table import model_table
+from bench.cases import TOLERANCE
+from bench.engines import ENGINES
+from bench.measure import QUICK
+from bench.run import main
+from bench.stats import PAGE, WORKERS, js_bytes
+from bench.table import model_table
 from tools.golden import ensure
 
 MODEL = "meet"  # the smallest of the default models
@@ -55,6 +55,16 @@ def test_every_engine_is_measured_or_says_why(engines):
         assert summary["page_js_mb"][0] > 0
         if label.endswith("worker"):  # the engine's worker has its own heap, which the page's figure misses
             assert summary["worker_js_mb"][0] > 0
+
+
+def test_warm_start_comes_from_the_http_cache(engines):
+    """The reload downloads next to nothing: runtime, model and input come from the HTTP cache or as 304s
+    (a Playwright route on any request would turn the context's cache off)."""
+    for label, entry in engines.items():
+        for raw in entry["raw"]:
+            if "error" not in raw:
+                kb = raw["network_kb"]
+                assert kb["cold"] > 500 and kb["warm"] < kb["cold"] / 20, (label, kb)
 
 
 def test_tfjs_wasm_runs_with_simd_and_threads_support(engines):

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from conftest import poll, wait_for_state
 
-from pyapp.bench.cases import TOLERANCE, load_case, output_error
+from bench.cases import TOLERANCE, load_case, output_error
 
 
 def test_page_reaches_ready_and_reports_versions(ready_page):

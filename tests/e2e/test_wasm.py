@@ -11,7 +11,7 @@ from conftest import poll, wait_for_state
 from test_webgl import call, gl_page as wasm_page, golden, python  # noqa: F401  (the same page: golden files under /golden/)
 
 MODELS = ("selfie", "meet", "blazeface", "posenet", "movenet-lightning", "emotion", "mobilefacenet")
-TOLERANCE = 2e-3  # of the reference's range, as for webgl (pyapp.bench.cases)
+TOLERANCE = 2e-3  # of the reference's range, as for webgl (bench/cases.py)
 
 
 HELPERS = r'''

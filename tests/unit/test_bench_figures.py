@@ -1,16 +1,18 @@
-"""pyapp.bench without a browser: output checks, statistics, engine order, error lines, table and report."""
+"""bench/ without a browser: output checks, the served input, statistics, engine order, error lines, table
+and report."""
 
 import base64
+import os
 
 import numpy as np
 import pytest
 
-from pyapp.bench import report
-from pyapp.bench.cases import Case, decode, output_error
-from pyapp.bench.engines import BASELINES, ENGINES, order
-from pyapp.bench.measure import reason
-from pyapp.bench.stats import MB, PAGE, WORKERS, js_bytes, p95, summarize
-from pyapp.bench.table import model_table
+from bench import report
+from bench.cases import Case, decode, output_error
+from bench.engines import BASELINES, ENGINES, order
+from bench.measure import INPUT_FOLDER, reason, served_input
+from bench.stats import MB, PAGE, WORKERS, js_bytes, p95, summarize
+from bench.table import model_table
 from pyapp.errors import PyappError
 
 CASE = Case("m", "x", np.zeros((1, 2), np.float32), {"y": np.array([[0.0, 10.0]], np.float32)})
@@ -39,6 +41,21 @@ def test_p95_matches_numpy():
 def test_engine_order_alternates():
     assert order(0) == ENGINES and order(1) == ENGINES[::-1] and order(2) == ENGINES
     assert set(BASELINES) <= set(ENGINES)
+
+
+def test_served_input_is_written_once_and_again_when_it_changes(tmp_path, monkeypatch):
+    """The bench page's input is a file the server sends: rewritten only when the tensor changed, so
+    its ETag (from size and mtime) holds across runs and the warm start revalidates it with a 304."""
+    monkeypatch.setenv("PYAPP_ASSETS", str(tmp_path))
+    file = tmp_path / "served-models" / INPUT_FOLDER / "m.bin"
+    assert served_input(CASE) == f"/models/{INPUT_FOLDER}/m.bin"
+    assert file.read_bytes() == CASE.input.tobytes()
+    os.utime(file, ns=(0, 0))
+    served_input(CASE)
+    assert file.stat().st_mtime_ns == 0
+    changed = Case("m", "x", np.ones((1, 2), np.float32), CASE.outputs)
+    served_input(changed)
+    assert file.read_bytes() == changed.input.tobytes() and [p.name for p in file.parent.iterdir()] == ["m.bin"]
 
 
 def test_reason_is_one_line():

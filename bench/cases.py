@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import PyappError
+from pyapp.errors import PyappError
 
 CASE = "astronaut"
 # Max abs error over the reference's range; the bound DESIGN.md sets for float16 storage on WebGL.

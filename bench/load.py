@@ -1,18 +1,18 @@
-"""python -m tools.load_times [MODEL ...] [--runs N]: cold vs cached load_model times in the worker.
+"""python -m bench load [MODEL ...] [--runs N]: cold vs cached load_model times in the worker.
 
 Starts `pyapp serve` on a free port, opens the page in headless Chromium (the e2e flags), and per model
 loads it N times with an empty IndexedDB cache (cold) and N times from the cache (warm), each in the
 same booted worker. Prints the median of each load_model timing (ms) as a table.
 """
 
-import argparse
 import statistics
 
 from playwright.sync_api import sync_playwright
 
-from pyapp.bench.chromium import CHROMIUM, CHROMIUM_ARGS
 from pyapp.server.local import serving
-from tests.e2e.conftest import BOOT_TIMEOUT_MS
+
+from . import arguments
+from .chromium import CHROMIUM, CHROMIUM_ARGS, open_app
 
 COLUMNS = ("model_json", "cache_read", "network", "verify", "decode", "build", "cache_write", "total")
 
@@ -28,16 +28,15 @@ def measure(page, model: str, runs: int) -> dict[str, list[dict]]:
     return results
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m tools.load_times", description=__doc__)
+def main(argv: list[str]) -> None:
+    parser = arguments("load", __doc__)
     parser.add_argument("models", nargs="*", default=["selfie", "meet"])
     parser.add_argument("--runs", type=int, default=5)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     with serving() as url, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page()
-        page.goto(url + "/")
-        page.wait_for_function("window.pyappState === 'ready'", timeout=BOOT_TIMEOUT_MS)
+        open_app(page, url)
         print(f"| model | load | shards (cached) | {' | '.join(COLUMNS)} |")
         print("|---" * (len(COLUMNS) + 3) + "|")
         for model in args.models:
@@ -46,7 +45,3 @@ def main() -> None:
                 cells = [f"{statistics.median(r['timings'].get(c, 0.0) for r in runs):.1f}" for c in COLUMNS]
                 print(f"| {model} | {kind} | {shards['count']} ({shards['from_cache']}) | {' | '.join(cells)} |")
         browser.close()
-
-
-if __name__ == "__main__":
-    main()

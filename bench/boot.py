@@ -8,9 +8,9 @@ Network.emulateNetworkConditions: 20 Mbit/s both ways, 40 ms round trip). Every 
 checked against TF.js's reference outputs (the golden "astronaut" case). Engines, profiles and
 networks alternate their order between runs; the table gives medians and the JSON every sample.
 
-    .venv/bin/python -m tools.boot_times [--runs 3] [--engines pyapp-cpu tfjs-wasm ...]
+    .venv/bin/python -m bench boot [--runs 3] [--engines pyapp-cpu tfjs-wasm ...]
         [--profiles incognito persistent] [--networks local 20mbit] [--model selfie]
-        [--variant NAME:QUERY ...] [--server NAME=URL ...] [--url URL] [--json PATH]
+        [--variant NAME:QUERY ...] [--server NAME=URL ...] [--url URL] [--out DIR]
 
 `--variant originals:pyodide=/pyodide/v0.27.7/&wheel=/wheels/pyapp-0.1.0-py3-none-any.whl` also runs
 pyapp with the page's runtime and wheel overridden (the bench page reads `pyodide`, `wheel` from its
@@ -21,49 +21,31 @@ query, as the index page does): the uncompiled originals next to the compiled bu
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import tempfile
 import time
 import urllib.request
 from contextlib import ExitStack, contextmanager
-from pathlib import Path
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl
 
 from playwright.sync_api import Error as PlaywrightError, sync_playwright
 
 from pyapp.assets import assets_dir
-from pyapp.bench.cases import load_case
-from pyapp.bench.chromium import CHROMIUM, CHROMIUM_ARGS
-from pyapp.bench.engines import Engine
-from pyapp.bench.measure import Steps, check_outputs, reason
 from pyapp.server.local import serving
+
+from . import add_out, arguments
+from .cases import load_case
+from .chromium import CHROMIUM, CHROMIUM_ARGS
+from .engines import Engine
+from .measure import Steps, check_outputs, page_url, reason
 
 ENGINES = {"pyapp-cpu": Engine("pyapp", "cpu", "worker"), "pyapp-webgl": Engine("pyapp", "webgl", "worker"),
            "tfjs-wasm": Engine("tfjs", "wasm", "main"), "tfjs-webgl": Engine("tfjs", "webgl", "main")}
 NETWORKS = {"local": None,
             "20mbit": {"offline": False, "latency": 40, "downloadThroughput": 20e6 / 8, "uploadThroughput": 20e6 / 8}}
 PROFILES = ("incognito", "persistent")
-INPUT_FOLDER = ".boot-times"  # under served-models: a dot folder is served but never offered as a model
 STEP_TIMEOUT_S = 300
-
-
-def input_url(model: str) -> tuple[str, object]:
-    """The golden input as a file the server sends (a Playwright route would turn the HTTP cache off)."""
-    case = load_case(assets_dir() / "golden", model)
-    path = assets_dir() / "served-models" / INPUT_FOLDER / f"{model}.bin"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(case.input.tobytes())
-    return f"/models/{INPUT_FOLDER}/{model}.bin", case
-
-
-def page_url(base: str, config: dict, engine: Engine, case, input_path: str, overrides: dict) -> str:
-    query = {"engine": engine.runtime, "backend": engine.backend, "where": engine.where,
-             "model": config["models"][case.model], "input": input_path, "name": case.input_name,
-             "shape": ",".join(map(str, case.input.shape)), "dtype": str(case.input.dtype),
-             "tfjs": config["tfjs"], **overrides}
-    return f"{base}/bench.html?{urlencode(query)}"
 
 
 @contextmanager
@@ -86,7 +68,7 @@ def browser_context(p, profile: str):
 def load(step: Steps, case) -> dict:
     started = step("() => bench.started")
     sample = {"ready_ms": started["stages"]["runtime"], "first_ms": started["total"],
-              "output_error": check_outputs(step, case)}
+              "output_error": check_outputs(step, case), "network_kb": step.network_kb()}
     if "boot_ms" in started["facts"]:
         sample["boot_stages_ms"] = started["facts"]["boot_ms"]
     return sample
@@ -134,8 +116,8 @@ def table(results: list[dict]) -> list[str]:
     return [lines[0], "-" * len(lines[0]), *lines[1:]]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv: list[str]) -> None:
+    parser = arguments("boot", __doc__)
     parser.add_argument("--runs", type=int, default=3, help="cold + warm loads per engine, profile and network")
     parser.add_argument("--engines", nargs="+", default=list(ENGINES), choices=list(ENGINES))
     parser.add_argument("--profiles", nargs="+", default=list(PROFILES), choices=PROFILES)
@@ -146,11 +128,11 @@ def main() -> None:
     parser.add_argument("--server", action="append", default=[], metavar="NAME=URL",
                         help="pyapp engines also against this running server, labelled NAME")
     parser.add_argument("--url", help="measure this running server instead of starting `pyapp serve`")
-    parser.add_argument("--json", type=Path, default=Path("bench/results/boot-times.json"))
-    args = parser.parse_args()
+    add_out(parser)
+    args = parser.parse_args(argv)
     variants = {v.split(":", 1)[0]: dict(parse_qsl(v.split(":", 1)[1])) for v in args.variant}
     servers = dict(s.split("=", 1) for s in args.server)
-    input_path, case = input_url(args.model)
+    case = load_case(assets_dir() / "golden", args.model)
     results = []
     with ExitStack() as stack:
         base = args.url.rstrip("/") if args.url else stack.enter_context(serving())
@@ -160,7 +142,7 @@ def main() -> None:
             setups = [("", base, {})] + [(name, base, query) for name, query in variants.items()] \
                 + [(name, url.rstrip("/"), {}) for name, url in servers.items()]
             jobs = [(network, profile, name + (f" {label}" if label else ""),
-                     page_url(server, config, ENGINES[name], case, input_path, overrides))
+                     page_url(server, config, ENGINES[name], case, overrides))
                     for network in args.networks for profile in args.profiles
                     for name in args.engines for label, server, overrides in setups
                     if not label or name.startswith("pyapp")]
@@ -171,11 +153,9 @@ def main() -> None:
                     print(json.dumps(results[-1]), flush=True)
     lines = table(results)
     print("\n".join(lines))
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps({"time": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "args": vars(args) | {"json": str(args.json)},
-                                     "config": config, "results": results, "table": lines}, indent=1))
-    print(f"wrote {args.json}")
-
-
-if __name__ == "__main__":
-    main()
+    args.out.mkdir(parents=True, exist_ok=True)
+    written = args.out / "boot-times.json"
+    written.write_text(json.dumps({"time": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+                                   "args": vars(args) | {"out": str(args.out)}, "config": config,
+                                   "results": results, "table": lines}, indent=1))
+    print(f"wrote {written}")

@@ -1,5 +1,6 @@
-"""`pyapp bench`: serve the app, launch Chromium, measure every engine on every model, then print the
-table and write bench/results/<date>-<host>.json (every raw sample) and bench/results/latest.html."""
+"""`python -m bench` (`make bench`): serve the app, launch Chromium, measure every engine on every model,
+then print the table and write bench/results/<date>-<host>.json (every raw sample) and
+bench/results/latest.html."""
 
 from __future__ import annotations
 
@@ -17,11 +18,12 @@ from contextlib import nullcontext
 from dataclasses import asdict, fields, replace
 from pathlib import Path
 
-from .. import __version__
-from ..errors import PyappError
-from ..assets import REPO_ROOT, TFJS_VERSION, assets_dir
-from ..server.local import serving
-from . import report
+from pyapp import __version__
+from pyapp.assets import REPO_ROOT, TFJS_VERSION, assets_dir
+from pyapp.errors import PyappError
+from pyapp.server.local import serving
+
+from . import BENCHMARKS, RESULTS, add_out, report
 from .cases import CASE, TOLERANCE, load_case
 from .chromium import BENCH_ARGS, CHROMIUM
 from .engines import BASELINES, order
@@ -30,7 +32,6 @@ from .stats import summarize
 from .table import model_table
 
 DEFAULT_MODELS = ("selfie", "meet", "blazeface")
-RESULTS = REPO_ROOT / "bench" / "results"
 
 
 def cpu_model() -> str:
@@ -112,7 +113,10 @@ def run(models: list[str], plan: Plan, out: Path = RESULTS, base: str | None = N
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="pyapp bench", description=__doc__)
+    listed = "\n".join(f"  {name:7s} {what}" for name, what in BENCHMARKS.items())
+    parser = argparse.ArgumentParser(
+        prog="python -m bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=f"one benchmark: python -m bench NAME [-h] ...\n{listed}")
     parser.add_argument("--models", default=",".join(DEFAULT_MODELS),
                         help="comma-separated models with golden outputs (default: %(default)s)")
     parser.add_argument("--quick", action="store_true",
@@ -120,7 +124,7 @@ def main(argv: list[str]) -> int:
     for field in fields(Plan):
         parser.add_argument(f"--{field.name.replace('_', '-')}", type=type(getattr(Plan(), field.name)),
                             help=f"override (default {getattr(Plan(), field.name)}, --quick {getattr(QUICK, field.name)})")
-    parser.add_argument("--out", type=Path, default=RESULTS, help="results folder (default: bench/results)")
+    add_out(parser)
     args = parser.parse_args(argv)
     overrides = {f.name: getattr(args, f.name) for f in fields(Plan) if getattr(args, f.name) is not None}
     plan = replace(QUICK if args.quick else Plan(), **overrides)
@@ -128,6 +132,6 @@ def main(argv: list[str]) -> int:
     try:
         run(models, plan, args.out)
     except PyappError as e:
-        print(f"pyapp bench: {e}", file=sys.stderr)
+        print(f"python -m bench: {e}", file=sys.stderr)
         return 2
     return 0

@@ -2,24 +2,28 @@
 
 Sequence (static/bench.js does the timing in the page):
   cold start (new context: empty HTTP cache and IndexedDB) → outputs checked against the reference
-  → reload (warm start) → warm-up runs up to the 10th inference (excluded) → memory read → timed runs
-  (steady state) → in the first repeat only, more runs up to `memory_runs` inferences and memory read
-  again → outputs checked again → continuous inference for `health_s` seconds with an animation running
-  (long tasks, rAF rate).
+  → reload (warm start: the HTTP cache and IndexedDB as the cold start left them; `network_kb` says
+  how much of each start came over the network) → warm-up runs up to the 10th inference (excluded)
+  → memory read → timed runs (steady state) → in the first repeat only, more runs up to `memory_runs`
+  inferences and memory read again → outputs checked again → continuous inference for `health_s`
+  seconds with an animation running (long tasks, rAF rate).
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from playwright.sync_api import Browser, Error as PlaywrightError
 
-from ..errors import PyappError
+from pyapp.assets import assets_dir
+from pyapp.errors import PyappError
+
 from .cases import TOLERANCE, Case, decode, output_error
 from .engines import Engine
 
-INPUT_PATH = "/bench-input/"  # answered by the driver (context.route), never by the server
+INPUT_FOLDER = ".bench-input"  # under served-models: a dot folder is served but never offered as a model
 # The warm page's inferences up to this count are warm-up, excluded from the steady state; memory is read
 # after them, so the garbage collection that the read runs stays out of the timed runs.
 MEMORY_FIRST = 10
@@ -39,10 +43,25 @@ class Plan:
 QUICK = Plan(runs=3, health_s=1.0, memory_runs=14, repeats=1, step_timeout_s=180.0)
 
 
-def page_url(base: str, config: dict, engine: Engine, case: Case) -> str:
+def served_input(case: Case) -> str:
+    """The URL path of the case's input as a file the server sends. (A Playwright route would answer it
+    instead, but routing turns the context's HTTP cache off: the warm start would not be warm.)"""
+    path = assets_dir() / "served-models" / INPUT_FOLDER / f"{case.model}.bin"
+    data = case.input.tobytes()
+    if not path.exists() or path.read_bytes() != data:  # written only when it changed: its ETag stays
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(f"{path.name}.{os.getpid()}")
+        partial.write_bytes(data)
+        partial.replace(path)  # a server never sends a half-written file
+    return f"/models/{INPUT_FOLDER}/{case.model}.bin"
+
+
+def page_url(base: str, config: dict, engine: Engine, case: Case, overrides: dict | None = None) -> str:
+    """The bench page running `engine` on `case`; overrides: more query (pyodide=..., wheel=...)."""
     query = {"engine": engine.runtime, "backend": engine.backend, "where": engine.where,
-             "model": config["models"][case.model], "input": INPUT_PATH + case.model, "name": case.input_name,
-             "shape": ",".join(map(str, case.input.shape)), "dtype": str(case.input.dtype), "tfjs": config["tfjs"]}
+             "model": config["models"][case.model], "input": served_input(case), "name": case.input_name,
+             "shape": ",".join(map(str, case.input.shape)), "dtype": str(case.input.dtype), "tfjs": config["tfjs"],
+             **(overrides or {})}
     return f"{base}/bench.html?{urlencode(query)}"
 
 
@@ -56,14 +75,11 @@ def reason(error: Exception) -> str:
 def measure(browser: Browser, base: str, config: dict, engine: Engine, case: Case, plan: Plan,
             memory_growth: bool) -> dict:
     context = browser.new_context()
-    body = case.input.tobytes()
-    context.route(lambda url: urlsplit(url).path.startswith(INPUT_PATH),
-                  lambda route: route.fulfill(body=body, content_type="application/octet-stream",
-                                              headers={"cross-origin-resource-policy": "same-origin"}))
     page = context.new_page()
     try:
+        step = Steps(page, plan.step_timeout_s)
         page.goto(page_url(base, config, engine, case))
-        return run_page(Steps(page, plan.step_timeout_s), case, plan, memory_growth)
+        return run_page(step, case, plan, memory_growth)
     except (PlaywrightError, PyappError) as e:
         return {"error": reason(e)}
     finally:
@@ -75,6 +91,8 @@ class Steps:
 
     def __init__(self, page, timeout_s: float):
         self.page, self.timeout_ms = page, timeout_s * 1000
+        self.responses = []  # the context's, its workers' included, since network_kb() last read them
+        page.context.on("response", lambda response: self.responses.append(response))  # (not list.append: a builtin)
 
     def __call__(self, function: str, arg=None):
         return self.page.evaluate(
@@ -84,6 +102,12 @@ class Steps:
 
     def reload(self):
         self.page.reload()
+
+    def network_kb(self) -> float:
+        """KB of response bodies that came over the network since the last call: not from the HTTP cache
+        (which counts as 0 or less), nor a 304."""
+        done, self.responses = self.responses, []
+        return round(sum(max(0, r.request.sizes()["responseBodySize"]) for r in done) / 1024, 1)
 
 
 def check_outputs(step: Steps, case: Case) -> float:
@@ -102,8 +126,10 @@ def run_page(step: Steps, case: Case, plan: Plan, memory_growth: bool) -> dict:
 
     cold = step("() => bench.started")
     errors = [check_outputs(step, case)]
+    network_kb = {"cold": step.network_kb()}
     step.reload()
     warm = step("() => bench.started")
+    network_kb["warm"] = step.network_kb()
     predict(MEMORY_FIRST - inferences())
     memory = [step("() => bench.memory()")]
     steady = predict(plan.runs)
@@ -112,5 +138,5 @@ def run_page(step: Steps, case: Case, plan: Plan, memory_growth: bool) -> dict:
         memory.append(step("() => bench.memory()"))
     errors.append(check_outputs(step, case))
     health = step("s => bench.health(s)", plan.health_s)
-    return {"cold": cold, "warm": warm, "steady_ms": steady, "health": health, "memory": memory,
-            "output_error": max(errors), "facts": step("() => bench.facts()")}
+    return {"cold": cold, "warm": warm, "network_kb": network_kb, "steady_ms": steady, "health": health,
+            "memory": memory, "output_error": max(errors), "facts": step("() => bench.facts()")}

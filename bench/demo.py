@@ -2,10 +2,9 @@
 segmentation fps, inference median and long tasks over 10 s windows, idle (camera stopped) and
 running on each backend and on "auto" (with its choice), alternating. Prints one JSON line per window.
 
-    .venv/bin/python -m tools.demo_rates [--size 640x480] [--resolution medium] [--rounds 2]
+    .venv/bin/python -m bench demo [--size 640x480] [--resolution medium] [--rounds 2] [--seconds 10]
 """
 
-import argparse
 import json
 import os
 import subprocess
@@ -15,8 +14,10 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 from pyapp.assets import assets_dir
-from pyapp.bench.chromium import CHROMIUM, CHROMIUM_ARGS
 from pyapp.server.local import serving
+
+from . import arguments
+from .chromium import CHROMIUM, CHROMIUM_ARGS
 
 WINDOW = """async (ms) => {
   window.longTasks.length = 0;
@@ -57,13 +58,13 @@ def window(page, backend: str | None, seconds: float) -> dict:
             **({"chosen": page.evaluate("[window.demo.stats.backend, window.demo.stats.reason]")} if backend == "auto" else {})}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv: list[str]) -> None:
+    parser = arguments("demo", __doc__)
     parser.add_argument("--size", default="640x480", help="camera size, one the page offers")
     parser.add_argument("--resolution", default="medium", help="the page's internal resolution")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--seconds", type=float, default=10.0)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     width, height = map(int, args.size.split("x"))
     with tempfile.TemporaryDirectory() as folder, serving() as url, sync_playwright() as p:
         video = camera_video(Path(folder), width, height)
@@ -78,7 +79,3 @@ def main() -> None:
             for backend in (None, "cpu", None, "webgl", None, "auto"):
                 print(json.dumps(window(page, backend, args.seconds)), flush=True)
         browser.close()
-
-
-if __name__ == "__main__":
-    main()

@@ -124,6 +124,7 @@ async function start() {
   // Query parameters override the server's choice (debugging, and tests of the error paths), with
   // files of this origin only: a refused one stops the page before the worker starts.
   for (const key of ["pyodide", "wheel"]) if (params.has(key)) config[key] = sameOrigin(params.get(key), `?${key}`);
+  if (params.get("snapshot") === "0") config.snapshot = false; // boot without the stored memory snapshot
 
   const stages = {};
   let watchdog;
@@ -140,7 +141,7 @@ async function start() {
         armWatchdog(msg.stage);
       } else {
         stages[msg.stage] = msg.ms;
-        row.cells[1].textContent = `${msg.ms.toFixed(0)} ms`;
+        row.cells[1].textContent = `${msg.ms.toFixed(0)} ms${msg.note ? ` (${msg.note})` : ""}`;
       }
     } else if (msg.type === "ready") {
       clearTimeout(watchdog);
@@ -148,9 +149,12 @@ async function start() {
       stageRow("total").cells[1].textContent = `${stages.total.toFixed(0)} ms`;
       showInfo(msg.info);
       window.pyapp.info = msg.info;
+      window.pyapp.snapshot = msg.snapshot; // "snapshot restored" / "snapshot skipped: …" / "snapshot failed: …"
       setStatus("ready", `Ready — Python ${msg.info.python}, numpy ${msg.info.numpy}, pyapp ${msg.info.pyapp}`);
       $("model-load").disabled = $("cache-clear").disabled = false;
       showCache();
+    } else if (msg.type === "snapshot") {
+      window.pyapp.snapshotMade = msg; // made in the background for the next visit: stored or failed
     } else if (msg.type === "load-progress") {
       showProgress(msg);
     } else if (msg.type === "error") {

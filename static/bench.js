@@ -21,6 +21,7 @@ new PerformanceObserver((list) => {
 async function pyappEngine() {
   const config = await (await fetch("/api/config")).json();
   for (const key of ["pyodide", "wheel"]) if (spec[key]) config[key] = spec[key]; // as the index page's query
+  if (spec.snapshot === "0") config.snapshot = false;
   const boot = {};
   let ready, fail;
   const booted = new Promise((resolve, reject) => { ready = resolve; fail = reject; });

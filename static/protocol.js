@@ -2,12 +2,15 @@
 //   page -> worker  {kind: "boot", config}                       once, starts the runtime
 //   page -> worker  {kind: "request", id, method, params}        a call into Python
 //   worker -> page  {kind: "response", id, ok, result | error}   its answer (same id)
-//   worker -> page  {kind: "event", type, ...}                   unsolicited news: stage, ready, error, progress
+//   worker -> page  {kind: "event", type, ...}                   unsolicited news: stage, ready, error, progress,
+//                                                                snapshot (made in the background: stored / failed)
+//   worker -> worker {kind: "snapshot", config}                  to the worker's second instance: make a snapshot
 // Python (pyapp/browser/worker.py) answers requests and emits events with the same shapes.
 export const BOOT = "boot";
 export const REQUEST = "request";
 export const RESPONSE = "response";
 export const EVENT = "event";
+export const SNAPSHOT = "snapshot";
 
 export class WorkerClient {
   constructor(worker, onEvent) {

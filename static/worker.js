@@ -1,51 +1,67 @@
-// Boots Pyodide, loads numpy, installs the pyapp wheel, then hands every request to Python.
+// Boots Pyodide, loads numpy, installs the pyapp wheel, then hands every request to Python; on a repeat
+// visit restores all that from a memory snapshot instead (static/snapshot.js), and makes one after the
+// first boot, in a second instance of this worker, once the page's calls are all answered.
 // Glue only: each stage is timed and reported; any failure names its stage.
 import { sameOrigin } from "./origin.js";
-import { BOOT, EVENT, REQUEST, RESPONSE } from "./protocol.js";
+import { BOOT, EVENT, REQUEST, RESPONSE, SNAPSHOT } from "./protocol.js";
+import * as snapshot from "./snapshot.js";
 
-const post = (msg) => self.postMessage(msg);
+const IDLE_MS = 1000; // no call in flight for this long after ready: the snapshot is made now
+
+const post = (msg, transfer) => self.postMessage(msg, transfer);
 const event = (type, fields) => post({ kind: EVENT, type, ...fields });
+const errorText = (err) => (err && err.message ? err.message : String(err));
 
-async function stage(name, work) {
+// In the snapshot worker, closed while the page's calls run: each stage waits for it to open.
+const gate = { open: Promise.resolve(), release: null };
+
+function pause(paused) {
+  if (paused && !gate.release) gate.open = new Promise((resolve) => { gate.release = resolve; });
+  if (!paused && gate.release) {
+    gate.release();
+    gate.release = null;
+  }
+}
+
+// note(result): a word on how the stage went, shown next to its time
+async function stage(name, work, note = () => undefined) {
+  await gate.open;
   event("stage", { stage: name, state: "start" });
   const t0 = performance.now();
   try {
     const result = await work();
-    event("stage", { stage: name, state: "done", ms: performance.now() - t0 });
+    event("stage", { stage: name, state: "done", ms: performance.now() - t0, note: note(result) });
     return result;
   } catch (err) {
-    const message = err && err.message ? err.message : String(err);
-    throw Object.assign(new Error(message), { stage: name });
+    throw Object.assign(new Error(errorText(err)), { stage: name });
   }
 }
 
-async function boot(config) {
-  // The page's config names the runtime and the wheel (this origin's files only); whether the test
-  // hooks are on, the server alone says, so no script on the page can turn them on.
-  const server = fetch("/api/config").then((r) => r.json());
+// The page's config names the runtime and the wheel (this origin's files only).
+function sources(config) {
   const indexURL = sameOrigin(config.pyodide, "pyodide");
   const wheelURL = config.wheel && sameOrigin(config.wheel, "wheel");
   if (!wheelURL) throw Object.assign(new Error("the server has no pyapp wheel to offer (run `make run` to build it)"), { stage: "pyapp" });
   // Downloads that need no runtime start now, so they overlap its download and start-up.
-  const wheel = settled(fetchBytes(wheelURL));
-  const numpyCached = settled(prefetchLocked(indexURL, "numpy"));
+  return { indexURL, wheel: settled(fetchBytes(wheelURL)), lock: settled(fetchText(indexURL + "pyodide-lock.json")) };
+}
+
+async function boot(config) {
+  // Whether the test hooks are on, the server alone says, so no script on the page can turn them on.
+  const server = fetch("/api/config").then((r) => r.json());
+  const { indexURL, wheel, lock } = sources(config);
+  const usable = settled(config.snapshot === false ? Promise.resolve({ reason: "turned off (?snapshot=0)" })
+    : usableSnapshot(indexURL, wheel, lock));
+  // numpy's wheel is only needed without a snapshot (read into the HTTP cache, see prefetchLocked)
+  const numpyCached = settled(usable.then((r) => r.value?.meta || prefetchLocked(indexURL, lock)));
   const { loadPyodide } = await stage("runtime-script", () => import(indexURL + "pyodide.mjs").catch((err) => {
     throw new Error(`cannot load ${indexURL}pyodide.mjs (${err.message})`);
   }));
-  const pyodide = await stage("runtime", () => failOnWasmWarning(() => loadPyodide({ indexURL })));
-  await stage("numpy", async () => {
-    await numpyCached; // a failed prefetch only costs time: loadPackage fetches and reports for itself
-    await loadPackageStrict(pyodide, ["numpy"]);
-  });
-  await stage("pyapp", async () => {
-    const bytes = await wheel.then((r) => r.value ?? Promise.reject(r.error));
-    // pyapp is pure Python and its dependencies are loaded: unpacking the wheel is the install.
-    const sitePackages = pyodide.runPython("import site; site.getsitepackages()[0]"); // sysconfig: 60 ms more
-    pyodide.unpackArchive(bytes, "zip", { extractDir: sitePackages });
-    pyodide.runPython("import importlib; importlib.invalidate_caches()");
-  });
+  const restored = await stage("snapshot", () => restoreSnapshot(loadPyodide, indexURL, usable), (r) => r.note);
+  const pyodide = restored.pyodide || (await bootPython(loadPyodide, indexURL, wheel, numpyCached)).pyodide;
   const worker = await stage("import", async () => {
     const module = pyodide.pyimport("pyapp.browser.worker");
+    if (restored.pyodide) module.reseed(); // the snapshot's random generators are the same on every visit
     if ((await server).test_hooks) module.enable_test_hooks();
     return module;
   });
@@ -53,7 +69,112 @@ async function boot(config) {
   self.onmessage = (ev) => {
     if (ev.data.kind === REQUEST) worker.on_request(ev.data);
   };
-  event("ready", { info: worker.info().toJs({ dict_converter: Object.fromEntries }) });
+  event("ready", { info: worker.info().toJs({ dict_converter: Object.fromEntries }), snapshot: restored.note });
+  if (!restored.pyodide && config.snapshot !== false) snapshotWhenIdle(config);
+}
+
+// The stored snapshot's meta when it was made for exactly this runtime, lock and wheel, else {reason}.
+async function usableSnapshot(indexURL, wheel, lock) {
+  const found = await snapshot.stored();
+  if (!found.meta) return found;
+  const key = await snapshot.snapshotKey(indexURL, await valueOf(lock), await valueOf(wheel));
+  return found.meta.key === key ? found : { reason: "made for another runtime, archive or wheel" };
+}
+
+async function restoreSnapshot(loadPyodide, indexURL, usable) {
+  const { value, error } = await usable;
+  if (error) return { note: `snapshot skipped: ${errorText(error)}` }; // e.g. no IndexedDB
+  if (!value.meta) return { note: `snapshot skipped: ${value.reason}` };
+  try {
+    return { pyodide: await snapshot.restore(loadPyodide, indexURL, value), note: "snapshot restored" };
+  } catch (err) {
+    snapshot.discard().catch(() => {}); // a new one is made after this boot
+    return { note: `snapshot failed: ${errorText(err)}, normal boot` };
+  }
+}
+
+// Runtime, numpy and the pyapp wheel, each a stage; forSnapshot: in the snapshot worker.
+async function bootPython(loadPyodide, indexURL, wheel, numpyCached, forSnapshot = false) {
+  const options = forSnapshot ? snapshot.MAKE_OPTIONS : {};
+  const pyodide = await stage("runtime", () => failOnWasmWarning(() => loadPyodide({ indexURL, ...options })));
+  const recorder = forSnapshot && snapshot.recordLibraries(pyodide);
+  await stage("numpy", async () => {
+    await numpyCached; // a failed prefetch only costs time: loadPackage fetches and reports for itself
+    await loadPackageStrict(pyodide, ["numpy"]);
+  });
+  if (recorder) recorder.stop();
+  await stage("pyapp", async () => {
+    const bytes = await valueOf(wheel);
+    // pyapp is pure Python and its dependencies are loaded: unpacking the wheel is the install.
+    const sitePackages = pyodide.runPython("import site; site.getsitepackages()[0]"); // sysconfig: 60 ms more
+    pyodide.unpackArchive(bytes, "zip", { extractDir: sitePackages });
+    pyodide.runPython("import importlib; importlib.invalidate_caches()");
+  });
+  return { pyodide, libraries: recorder && recorder.libraries };
+}
+
+// The snapshot is made by a second instance of this worker (a runtime that makes one cannot serve the
+// page), started once no call of the page has been in flight for IDLE_MS and paused between its stages
+// while any is, so that it competes with the page's calls for one stage at most; it reports back, is
+// ended, and the page hears "snapshot" with what happened.
+function snapshotWhenIdle(config) {
+  const post0 = self.postMessage;
+  const onmessage = self.onmessage;
+  let inFlight = 0;
+  let timer;
+  let maker;
+  const done = (result) => {
+    maker.terminate();
+    clearTimeout(timer);
+    self.postMessage = post0;
+    self.onmessage = onmessage;
+    event("snapshot", result);
+  };
+  const start = () => {
+    maker = new Worker(new URL(import.meta.url), { type: "module" });
+    const stages = {}; // the snapshot worker's boot, as the page's: what making a snapshot costs
+    maker.onmessage = (ev) => {
+      const msg = ev.data;
+      if (msg.type === "stage" && msg.state === "done") stages[msg.stage] = msg.ms;
+      if (msg.type === "snapshot") done({ ...msg, stages });
+      if (msg.type === "error") done({ state: "failed", message: `${msg.stage}: ${msg.message}`, stages });
+    };
+    maker.onerror = (ev) => done({ state: "failed", message: ev.message || "the snapshot worker failed to start" });
+    maker.postMessage({ kind: SNAPSHOT, config });
+  };
+  const resume = () => (maker ? maker.postMessage({ kind: SNAPSHOT, paused: false }) : start());
+  const idle = () => {
+    clearTimeout(timer);
+    if (inFlight === 0) timer = setTimeout(resume, IDLE_MS);
+  };
+  // Python answers with self.postMessage (looked up at each call): count the responses going out.
+  self.postMessage = function (msg, transfer) {
+    post0.call(self, msg, transfer);
+    if (msg && msg.kind === RESPONSE) {
+      inFlight--;
+      idle();
+    }
+  };
+  self.onmessage = (ev) => {
+    if (ev.data.kind === REQUEST) {
+      inFlight++;
+      clearTimeout(timer);
+      if (maker) maker.postMessage({ kind: SNAPSHOT, paused: true });
+    }
+    onmessage(ev);
+  };
+  idle();
+}
+
+async function makeSnapshot(config) {
+  const t0 = performance.now();
+  const { indexURL, wheel, lock } = sources(config);
+  const { loadPyodide } = await import(indexURL + "pyodide.mjs");
+  const { pyodide, libraries } = await bootPython(loadPyodide, indexURL, wheel, Promise.resolve(), true);
+  await stage("import", async () => pyodide.pyimport("pyapp.browser.worker").destroy());
+  const key = await snapshot.snapshotKey(indexURL, await valueOf(lock), await valueOf(wheel));
+  const meta = await stage("make", () => snapshot.make(pyodide, libraries, key));
+  event("snapshot", { state: "stored", heap_bytes: meta.heapBytes, file_bytes: meta.fileBytes, ms: performance.now() - t0 });
 }
 
 async function fetchBytes(url) {
@@ -67,15 +188,19 @@ async function fetchBytes(url) {
   return new Uint8Array(await response.arrayBuffer());
 }
 
-// A locked package's wheel read once into the HTTP cache (served immutable), where loadPackage's own
-// fetch finds it; its URL comes from the lock file, which loadPyodide reads (from cache) too.
-async function prefetchLocked(indexURL, name) {
-  const lock = await (await fetch(indexURL + "pyodide-lock.json")).json();
-  await fetchBytes(indexURL + lock.packages[name].file_name);
+async function fetchText(url) {
+  return new TextDecoder().decode(await fetchBytes(url));
+}
+
+// numpy's wheel read once into the HTTP cache (served immutable), where loadPackage's own fetch finds
+// it; its URL comes from the lock file, which loadPyodide reads (from cache) too.
+async function prefetchLocked(indexURL, lock) {
+  await fetchBytes(indexURL + JSON.parse(await valueOf(lock)).packages.numpy.file_name);
 }
 
 // A promise that never rejects (no unhandled rejection while nobody awaits it yet): {value} or {error}.
 const settled = (promise) => promise.then((value) => ({ value }), (error) => ({ error }));
+const valueOf = async (result) => { const { value, error } = await result; if (error) throw error; return value; };
 
 // When pyodide.asm.wasm is missing or broken, Pyodide only warns ("wasm instantiation failed!",
 // then the reason) and never settles; turn that warning into the stage's failure.
@@ -109,8 +234,13 @@ async function loadPackageStrict(pyodide, names) {
 
 self.onmessage = (ev) => {
   const msg = ev.data;
+  const fail = (err) => event("error", { stage: err.stage || "boot", message: err.message });
   if (msg.kind === BOOT) {
-    boot(msg.config).catch((err) => event("error", { stage: err.stage || "boot", message: err.message }));
+    boot(msg.config).catch(fail);
+  } else if (msg.kind === SNAPSHOT && "paused" in msg) {
+    pause(msg.paused);
+  } else if (msg.kind === SNAPSHOT) {
+    makeSnapshot(msg.config).catch(fail);
   } else if (msg.kind === REQUEST) {
     post({ kind: RESPONSE, id: msg.id, ok: false, error: "the runtime is still booting" });
   }

@@ -33,6 +33,17 @@ def wasm_memory() -> dict:
     return {"wasm_bytes": heap.length, "wasm_shared": heap.buffer.constructor.name == "SharedArrayBuffer"}
 
 
+def reseed() -> None:
+    """worker.js calls this after restoring a memory snapshot, in which Python's and numpy's global
+    random generators have the same state on every visit: fresh seeds from os.urandom."""
+    import random
+
+    import numpy
+
+    random.seed()
+    numpy.random.seed()
+
+
 async def run_python(code: str):
     """Evaluate Python in the worker (a console for tests and tools); returns the last value."""
     from pyodide.code import eval_code_async

@@ -4,7 +4,8 @@ import base64
 from urllib.parse import urlsplit
 
 import numpy as np
-from conftest import wait_for_state
+import pytest
+from conftest import poll, wait_for_state
 
 from bench.cases import TOLERANCE, load_case, output_error
 
@@ -89,12 +90,21 @@ from importlib.machinery import BuiltinImporter, FrozenImporter
  and getattr(m, "__loader__", None) not in (BuiltinImporter, FrozenImporter)]
 """
 FILES = "import json, numpy, pyapp.browser.worker\n[json.__file__, numpy.__file__, pyapp.browser.worker.__file__]"
-JS_PREDICT = """async ([b64, shape]) => {
+JS_PREDICT = """async ([b64, shape, backend]) => {
   const data = new Float32Array(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)).buffer);
-  const { model } = await window.pyapp.loadModel("/models/selfie/model.json", "cpu");
+  const { model } = await window.pyapp.loadModel("/models/selfie/model.json", backend);
   const { outputs } = await window.pyapp.call("predict", { model, inputs: { data, shape, dtype: "float32" } });
   return Object.fromEntries(Object.entries(outputs).map(([name, o]) => [name, { shape: o.shape, data: Array.from(o.data) }]));
 }"""
+
+
+def selfie_error(page, assets_dir, backend="cpu") -> float:
+    """selfie in the page's worker, against TF.js's output on the golden input."""
+    case = load_case(assets_dir / "golden", "selfie")
+    x = case.input.astype("<f4")
+    outputs = page.evaluate(JS_PREDICT, [base64.b64encode(x.tobytes()).decode(), list(x.shape), backend])
+    got = {name.removesuffix(":0"): np.array(o["data"], np.float32).reshape(o["shape"]) for name, o in outputs.items()}
+    return output_error(case, got)
 
 
 def test_page_boots_from_precompressed_bytecode_and_computes_the_same(page, server_url, assets_dir):
@@ -117,8 +127,106 @@ def test_page_boots_from_precompressed_bytecode_and_computes_the_same(page, serv
     assert numpy_file.endswith("site-packages/numpy/__init__.pyc")
     assert worker_file.endswith("site-packages/pyapp/browser/worker.pyc")
 
-    case = load_case(assets_dir / "golden", "selfie")
-    x = case.input.astype("<f4")
-    outputs = page.evaluate(JS_PREDICT, [base64.b64encode(x.tobytes()).decode(), list(x.shape)])
-    got = {name.removesuffix(":0"): np.array(o["data"], np.float32).reshape(o["shape"]) for name, o in outputs.items()}
-    assert output_error(case, got) <= TOLERANCE
+    assert selfie_error(page, assets_dir) <= TOLERANCE
+
+
+# Memory snapshots (static/snapshot.js): made in the background after a normal boot, restored on the
+# next visit. One persistent profile for these tests, as a returning user's browser keeps it.
+SNAPSHOT_STORED = "window.pyapp.snapshotMade && window.pyapp.snapshotMade.state"
+RANDOM = "import random, numpy\n[random.random(), float(numpy.random.random())]"
+# Damages the stored snapshot: the data's first byte (the heap's magic number), or the meta's key.
+DAMAGE = """async (what) => {
+  const db = await new Promise((resolve, reject) => {
+    const r = indexedDB.open("pyapp-snapshot"); r.onsuccess = () => resolve(r.result); r.onerror = () => reject(r.error);
+  });
+  const name = what === "heap" ? "data" : "meta";
+  const record = await new Promise((resolve) => { const r = db.transaction("snapshot").objectStore("snapshot").get(name); r.onsuccess = () => resolve(r.result); });
+  if (what === "heap") record.heap[0] ^= 0xff; else record.key += " (older)";
+  await new Promise((resolve, reject) => {
+    const tx = db.transaction("snapshot", "readwrite");
+    tx.objectStore("snapshot").put(record, name);
+    tx.oncomplete = resolve; tx.onerror = () => reject(tx.error);
+  });
+  db.close();
+}"""
+
+
+@pytest.fixture(scope="module")
+def profile(browser_type, browser_type_launch_args, tmp_path_factory):
+    context = browser_type.launch_persistent_context(tmp_path_factory.mktemp("profile"), **browser_type_launch_args)
+    yield context
+    context.close()
+
+
+def run(page, code: str):
+    return page.evaluate("(code) => window.pyapp.call('run_python', {code})", code)
+
+
+def visit(profile, server_url, query="") -> tuple:
+    """The page opened in the profile and booted: (page, its snapshot note)."""
+    page = profile.pages[0] if profile.pages else profile.new_page()
+    page.goto(server_url + "/" + query)
+    assert wait_for_state(page) == "ready", page.locator("#error").text_content()
+    return page, page.evaluate("window.pyapp.snapshot")
+
+
+def stored_snapshot(profile, server_url):
+    """A visit that leaves a snapshot stored (booting normally and making one if none is)."""
+    page, note = visit(profile, server_url)
+    if note != "snapshot restored":
+        assert poll(page, SNAPSHOT_STORED) == "stored", page.evaluate("window.pyapp.snapshotMade")
+    return page
+
+
+def test_second_visit_restores_from_the_snapshot_and_computes_the_same(profile, server_url, assets_dir):
+    stored_snapshot(profile, server_url)
+    page, note = visit(profile, server_url)
+    assert note == "snapshot restored"
+    stages = page.evaluate("window.pyapp.stages")
+    assert "snapshot" in stages and "runtime" not in stages and "numpy" not in stages, stages
+    assert "snapshot restored" in page.locator('#stages tr[data-stage="snapshot"]').text_content()
+    info = page.evaluate("window.pyapp.info")
+    assert (info["numpy"], info["pyapp"]) == ("2.0.2", __import__("pyapp").__version__)
+
+    assert selfie_error(page, assets_dir) <= TOLERANCE
+    assert selfie_error(page, assets_dir, "wasm") <= TOLERANCE  # a shared library loaded after the restore
+    # a module no boot imported comes from the site-packages the restore wrote back, numpy's libraries work
+    code = "import pyapp.browser.webgl_methods, numpy.random\nfloat(numpy.linalg.inv(numpy.eye(2) * 4)[0, 0])"
+    assert run(page, code) == 0.25
+
+
+def test_random_generators_differ_between_restored_boots(profile, server_url):
+    stored_snapshot(profile, server_url)
+    draws = []
+    for _ in range(2):
+        page, note = visit(profile, server_url)
+        assert note == "snapshot restored"
+        draws.append(run(page, RANDOM))
+    assert draws[0][0] != draws[1][0] and draws[0][1] != draws[1][1], draws
+
+
+def test_snapshot_0_boots_normally(profile, server_url):
+    stored_snapshot(profile, server_url)
+    page, note = visit(profile, server_url, "?snapshot=0")
+    assert note == "snapshot skipped: turned off (?snapshot=0)"
+    assert {"runtime", "numpy", "pyapp", "import"} <= set(page.evaluate("window.pyapp.stages"))
+
+
+@pytest.mark.parametrize("damage, note", [
+    ("heap", "snapshot failed: Snapshot has invalid magic number, normal boot"),
+    ("key", "snapshot skipped: made for another runtime, archive or wheel"),
+])
+def test_damaged_or_stale_snapshot_falls_back_to_a_normal_boot(profile, server_url, damage, note):
+    page = stored_snapshot(profile, server_url)
+    page.evaluate(DAMAGE, damage)
+    page, shown = visit(profile, server_url)
+    assert shown == note
+    assert note in page.locator('#stages tr[data-stage="snapshot"]').text_content()
+    assert {"runtime", "numpy", "pyapp", "import"} <= set(page.evaluate("window.pyapp.stages"))
+    # the boot makes a new snapshot (paused while calls run, which it then serves), restored next visit
+    page.wait_for_timeout(1200)
+    for _ in range(5):
+        assert run(page, "import numpy\nint(numpy.arange(5).sum())") == 10
+        page.wait_for_timeout(200)
+    assert poll(page, SNAPSHOT_STORED) == "stored"
+    assert visit(profile, server_url)[1] == "snapshot restored"

@@ -1,7 +1,8 @@
 """Page open → ready and → first result, pyapp next to TF.js, measured as a user meets them.
 
 Each engine runs on the bench page (static/bench.js times it from page open): cold = a new browser
-context (empty HTTP cache), warm = the same page reloaded. Profiles: `incognito` (a new context:
+context (empty HTTP cache), warm = the same page reloaded once what it keeps for a repeat visit is
+stored (pyapp's memory snapshot, made in the background after ready). Profiles: `incognito` (a new context:
 no wasm code cache survives) and `persistent` (launch_persistent_context on a fresh profile folder,
 as a real browser keeps compiled wasm). Networks: `local` (loopback) and `20mbit` (CDP
 Network.emulateNetworkConditions: 20 Mbit/s both ways, 40 ms round trip). Every first result is
@@ -40,7 +41,8 @@ from .chromium import CHROMIUM, CHROMIUM_ARGS
 from .engines import Engine
 from .measure import Steps, check_outputs, page_url, reason
 
-ENGINES = {"pyapp-cpu": Engine("pyapp", "cpu", "worker"), "pyapp-webgl": Engine("pyapp", "webgl", "worker"),
+ENGINES = {"pyapp-cpu": Engine("pyapp", "cpu", "worker"), "pyapp-wasm": Engine("pyapp", "wasm", "worker"),
+           "pyapp-webgl": Engine("pyapp", "webgl", "worker"),
            "tfjs-wasm": Engine("tfjs", "wasm", "main"), "tfjs-webgl": Engine("tfjs", "webgl", "main")}
 NETWORKS = {"local": None,
             "20mbit": {"offline": False, "latency": 40, "downloadThroughput": 20e6 / 8, "uploadThroughput": 20e6 / 8}}
@@ -71,6 +73,7 @@ def load(step: Steps, case) -> dict:
               "output_error": check_outputs(step, case), "network_kb": step.network_kb()}
     if "boot_ms" in started["facts"]:
         sample["boot_stages_ms"] = started["facts"]["boot_ms"]
+        sample["snapshot"] = started["facts"]["snapshot"]
     return sample
 
 
@@ -86,8 +89,8 @@ def measure(p, url: str, case, network: str, profile: str) -> dict:
         try:
             page.goto(url)
             cold = load(step, case)
-            step.reload()
-            return {"cold": cold, "warm": load(step, case)}
+            stored = step.reload()
+            return {"cold": cold, "stored": stored, "warm": load(step, case)}
         except PlaywrightError as e:
             return {"error": reason(e)}
 

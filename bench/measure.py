@@ -2,7 +2,8 @@
 
 Sequence (static/bench.js does the timing in the page):
   cold start (new context: empty HTTP cache and IndexedDB) → outputs checked against the reference
-  → reload (warm start: the HTTP cache and IndexedDB as the cold start left them; `network_kb` says
+  → reload once the page has stored what a repeat visit uses (pyapp's memory snapshot) (warm start:
+  the HTTP cache and IndexedDB as the cold start left them; `network_kb` says
   how much of each start came over the network) → warm-up runs up to the 10th inference (excluded)
   → memory read → timed runs (steady state) → in the first repeat only, more runs up to `memory_runs`
   inferences and memory read again → outputs checked again → continuous inference for `health_s`
@@ -100,8 +101,12 @@ class Steps:
             "setTimeout(() => reject(new Error(`no answer from the page in ${ms / 1000} s`)), ms))])",
             [arg, self.timeout_ms])
 
-    def reload(self):
+    def reload(self) -> dict:
+        """The warm start: once the page has stored what a repeat visit uses (pyapp's memory snapshot,
+        made in the background after ready), the same page reloaded. Returns what was stored."""
+        stored = self("() => bench.stored()")
         self.page.reload()
+        return stored
 
     def network_kb(self) -> float:
         """KB of response bodies that came over the network since the last call: not from the HTTP cache
@@ -127,7 +132,7 @@ def run_page(step: Steps, case: Case, plan: Plan, memory_growth: bool) -> dict:
     cold = step("() => bench.started")
     errors = [check_outputs(step, case)]
     network_kb = {"cold": step.network_kb()}
-    step.reload()
+    stored = step.reload()
     warm = step("() => bench.started")
     network_kb["warm"] = step.network_kb()
     predict(MEMORY_FIRST - inferences())
@@ -138,5 +143,5 @@ def run_page(step: Steps, case: Case, plan: Plan, memory_growth: bool) -> dict:
         memory.append(step("() => bench.memory()"))
     errors.append(check_outputs(step, case))
     health = step("s => bench.health(s)", plan.health_s)
-    return {"cold": cold, "warm": warm, "network_kb": network_kb, "steady_ms": steady, "health": health,
+    return {"cold": cold, "stored": stored, "warm": warm, "network_kb": network_kb, "steady_ms": steady, "health": health,
             "memory": memory, "output_error": max(errors), "facts": step("() => bench.facts()")}

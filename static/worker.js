@@ -171,7 +171,11 @@ async function makeSnapshot(config) {
   const { indexURL, wheel, lock } = sources(config);
   const { loadPyodide } = await import(indexURL + "pyodide.mjs");
   const { pyodide, libraries } = await bootPython(loadPyodide, indexURL, wheel, Promise.resolve(), true);
-  await stage("import", async () => pyodide.pyimport("pyapp.browser.worker").destroy());
+  await stage("import", async () => {
+    const module = pyodide.pyimport("pyapp.browser.worker");
+    module.import_pages(); // a cold boot leaves them to their first call; a restored one has them
+    module.destroy();
+  });
   const key = await snapshot.snapshotKey(indexURL, await valueOf(lock), await valueOf(wheel));
   const meta = await stage("make", () => snapshot.make(pyodide, libraries, key));
   event("snapshot", { state: "stored", heap_bytes: meta.heapBytes, file_bytes: meta.fileBytes, ms: performance.now() - t0 });

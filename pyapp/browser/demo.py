@@ -39,8 +39,8 @@ from .tasks_methods import load_task
 
 SOFTWARE_RENDERERS = re.compile(r"swiftshader|llvmpipe|softpipe|software", re.I)
 PROBE_RUNS = 3  # timed frames per backend, after one warm-up
-# Medians with numpy: the statistics module would add its decimal and fractions imports to every
-# worker's boot (worker.py imports this module).
+# Medians with numpy: the statistics module would add its decimal and fractions imports to the
+# worker (and to its memory snapshot, which holds this module).
 
 
 def gpu_done(gl) -> None:

@@ -1,7 +1,7 @@
 """Python's side of the page <-> worker protocol (static/protocol.js describes the messages).
 
-Modules register the calls they answer with `@method("name")`; worker.py imports them, except the
-test and benchmark helpers it names with `lazy(module, names...)`: imported at the first such call.
+Modules register the calls they answer with `@method("name")`; worker.py imports the model calls'
+module and names the others with `lazy(module, names...)`: each is imported at its first call.
 Methods may be sync or async and take the request's params as keywords. Events (progress,
 warnings) go to the page with `event(type, **fields)`.
 """

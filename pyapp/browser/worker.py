@@ -1,19 +1,37 @@
-"""The worker's Python entry point: imports every module that answers the pages' calls, plus the
-basics; the test and benchmark helpers load at their first call, not at every boot."""
+"""The worker's Python entry point: the model calls (load_model, predict, cache_*) and the basics.
+Each page's own calls (the demo's, the analyser's, the tasks') and the test and benchmark helpers load
+at their first call, not at every boot: a cold boot imports only what the index page needs. A memory
+snapshot is made with the pages' modules imported (`import_pages`): a restored worker has them."""
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 from .. import __version__
-from . import demo  # noqa: F401  (registers the webcam demo's calls)
 from . import models  # noqa: F401  (registers load_model, predict, cache_*)
-from . import tasks_methods  # noqa: F401  (registers task_load, task_run, task_dispose)
-from . import analyser  # noqa: F401  (registers the analyser page's analyse_* calls)
 from .rpc import lazy, method, on_request  # noqa: F401  (worker.js calls on_request)
 
-lazy("pyapp.browser.webgl_methods", "webgl_check_model", "webgl_profile", "webgl_bench")
-lazy("pyapp.browser.wasm_methods", "wasm_bench")
+# Each page's calls, by the module that answers them.
+PAGES = {
+    "pyapp.browser.demo": ("demo_start", "demo_options", "demo_background", "demo_frame", "demo_faces",
+                           "demo_image", "demo_stats"),
+    "pyapp.browser.tasks_methods": ("task_load", "task_run", "task_dispose"),
+    "pyapp.browser.analyser": ("analyse_load", "analyse_run", "analyse_profile", "analyse_compare",
+                               "analyse_npy", "analyse_task", "analyse_dispose"),
+}
+HELPERS = {  # the tests' and benchmarks'
+    "pyapp.browser.webgl_methods": ("webgl_check_model", "webgl_profile", "webgl_bench"),
+    "pyapp.browser.wasm_methods": ("wasm_bench",),
+}
+for module, names in {**PAGES, **HELPERS}.items():
+    lazy(module, *names)
+
+
+def import_pages() -> None:
+    """The pages' modules imported now: worker.js calls this before it makes a memory snapshot."""
+    for module in PAGES:
+        importlib.import_module(module)
 
 
 @method("info")

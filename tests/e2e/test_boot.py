@@ -54,6 +54,20 @@ def test_benchmark_helpers_load_at_their_first_call(ready_page):
     assert ready_page.evaluate(loaded, code) == [False, True]
 
 
+def test_pages_calls_load_at_their_first_call_from_the_module_worker_py_names(ready_page):
+    """A boot imports no page's module (demo, analyser, tasks); a page's first call imports its module and
+    is answered; each module answers every call worker.py names for it."""
+    run = "(code) => window.pyapp.call('run_python', {code})"
+    imported = "import sys\nfrom pyapp.browser import worker\n[m for m in worker.PAGES if m in sys.modules]"
+    assert ready_page.evaluate(run, imported) == []
+    assert ready_page.evaluate("window.pyapp.call('task_dispose', {task: 'nope'})") is False
+    assert ready_page.evaluate(run, imported) == ["pyapp.browser.tasks_methods"]
+    unanswered = ("import importlib\nfrom pyapp.browser import rpc, worker\n"
+                  "[[name, module] for module, names in {**worker.PAGES, **worker.HELPERS}.items() "
+                  "if importlib.import_module(module) for name in names if name not in rpc.METHODS]")
+    assert ready_page.evaluate(run, unanswered) == []
+
+
 def test_main_thread_has_no_long_task_during_boot(ready_page):
     long_tasks = ready_page.evaluate("window.longTasks")
     assert all(t["duration"] <= 200 for t in long_tasks), long_tasks

@@ -207,6 +207,10 @@ def test_second_visit_restores_from_the_snapshot_and_computes_the_same(profile, 
     # a module no boot imported comes from the site-packages the restore wrote back, numpy's libraries work
     code = "import pyapp.browser.webgl_methods, numpy.random\nfloat(numpy.linalg.inv(numpy.eye(2) * 4)[0, 0])"
     assert run(page, code) == 0.25
+    # the pages' modules came with the snapshot (made with them imported), and their calls answer
+    missing = "import sys\nfrom pyapp.browser import worker\n[m for m in worker.PAGES if m not in sys.modules]"
+    assert run(page, missing) == []
+    assert page.evaluate("window.pyapp.call('task_dispose', {task: 'nope'})") is False
 
 
 def test_random_generators_differ_between_restored_boots(profile, server_url):

@@ -154,7 +154,7 @@ async function start() {
       $("model-load").disabled = $("cache-clear").disabled = false;
       showCache();
     } else if (msg.type === "snapshot") {
-      window.pyapp.snapshotMade = msg; // made in the background for the next visit: stored or failed
+      window.pyapp.snapshotMade = msg; // for the next visit: stored or failed (made in the background), or not made
     } else if (msg.type === "load-progress") {
       showProgress(msg);
     } else if (msg.type === "error") {

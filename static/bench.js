@@ -25,7 +25,7 @@ async function pyappEngine() {
   const boot = {};
   let ready, fail, stored;
   const booted = new Promise((resolve, reject) => { ready = resolve; fail = reject; });
-  // The worker makes a memory snapshot for the next visit once idle after a normal boot.
+  // What the worker keeps for the next visit: its memory snapshot, made once idle after a normal boot.
   const snapshot = new Promise((resolve) => { stored = resolve; });
   const client = new WorkerClient(new Worker(new URL("./worker.js", import.meta.url), { type: "module" }), (msg) => {
     if (msg.type === "stage" && msg.state === "done") boot[msg.stage] = msg.ms;
@@ -35,7 +35,6 @@ async function pyappEngine() {
   });
   client.boot(config);
   const { info, snapshot: restored } = await booted;
-  if (restored === "snapshot restored" || config.snapshot === false) stored({ state: "not made", why: restored });
   const call = (method, params) => client.call(method, params);
   let model;
   return {

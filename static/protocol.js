@@ -3,7 +3,7 @@
 //   page -> worker  {kind: "request", id, method, params}        a call into Python
 //   worker -> page  {kind: "response", id, ok, result | error}   its answer (same id)
 //   worker -> page  {kind: "event", type, ...}                   unsolicited news: stage, ready, error, progress,
-//                                                                snapshot (made in the background: stored / failed)
+//                                                                snapshot (for the next visit: stored / failed / not made)
 //   worker -> worker {kind: "snapshot", config}                  to the worker's second instance: make a snapshot
 // Python (pyapp/browser/worker.py) answers requests and emits events with the same shapes.
 export const BOOT = "boot";

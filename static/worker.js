@@ -71,6 +71,7 @@ async function boot(config) {
   };
   event("ready", { info: worker.info().toJs({ dict_converter: Object.fromEntries }), snapshot: restored.note });
   if (!restored.pyodide && config.snapshot !== false) snapshotWhenIdle(config);
+  else event("snapshot", { state: "not made", why: restored.note }); // the next visit has what it needs
 }
 
 // The stored snapshot's meta when it was made for exactly this runtime, lock and wheel, else {reason}.

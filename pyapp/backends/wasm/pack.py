@@ -33,4 +33,3 @@ def pack_depthwise(w: np.ndarray, bias: np.ndarray) -> np.ndarray:
     wide[0, :c] = bias
     wide[1:, :c] = w.reshape(kh * kw, c)
     return np.ascontiguousarray(wide.reshape(1 + kh * kw, blocks, 4).transpose(1, 0, 2)).reshape(-1)
-

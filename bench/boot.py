@@ -5,7 +5,8 @@ context (empty HTTP cache), warm = the same page reloaded once what it keeps for
 stored (pyapp's memory snapshot, made in the background after ready). Profiles: `incognito` (a new context:
 no wasm code cache survives) and `persistent` (launch_persistent_context on a fresh profile folder,
 as a real browser keeps compiled wasm). Networks: `local` (loopback) and `20mbit` (CDP
-Network.emulateNetworkConditions: 20 Mbit/s both ways, 40 ms round trip). Every first result is
+Network.emulateNetworkConditions: 20 Mbit/s both ways, 40 ms round trip, set on the page and on each
+of its workers, nested ones too). Every first result is
 checked against TF.js's reference outputs (the golden "astronaut" case). Engines, profiles and
 networks alternate their order between runs; the table gives medians and the JSON every sample.
 
@@ -67,6 +68,41 @@ def browser_context(p, profile: str):
             context.close()
 
 
+class Throttle:
+    """CDP network conditions on a page and on every worker it starts, at any depth (the page's
+    conditions reach its workers but not theirs, e.g. pyapp's fetcher and snapshot workers). Workers
+    are attached unflattened, each paused at its start until its conditions are set."""
+
+    def __init__(self, context, page, conditions: dict):
+        self.conditions, self.ids = conditions, iter(range(1, 1 << 30))
+        self.cdp = context.new_cdp_session(page)
+        self.cdp.send("Network.enable")
+        self.cdp.send("Network.emulateNetworkConditions", conditions)
+        self.cdp.on("Target.attachedToTarget", lambda ev: self.attached([ev["sessionId"]]))
+        self.cdp.on("Target.receivedMessageFromTarget", lambda ev: self.received([ev["sessionId"]], ev["message"]))
+        self.cdp.send("Target.setAutoAttach", {"autoAttach": True, "waitForDebuggerOnStart": True, "flatten": False})
+
+    def send(self, path: list[str], method: str, params: dict | None = None) -> None:
+        """A command to the target at the end of path (session ids, outermost first)."""
+        message = {"id": next(self.ids), "method": method, "params": params or {}}
+        for session in reversed(path[1:]):
+            message = {"id": next(self.ids), "method": "Target.sendMessageToTarget",
+                       "params": {"sessionId": session, "message": json.dumps(message)}}
+        self.cdp.send("Target.sendMessageToTarget", {"sessionId": path[0], "message": json.dumps(message)})
+
+    def attached(self, path: list[str]) -> None:
+        self.send(path, "Network.emulateNetworkConditions", self.conditions)
+        self.send(path, "Target.setAutoAttach", {"autoAttach": True, "waitForDebuggerOnStart": True, "flatten": False})
+        self.send(path, "Runtime.runIfWaitingForDebugger")
+
+    def received(self, path: list[str], text: str) -> None:
+        message = json.loads(text)
+        if message.get("method") == "Target.attachedToTarget":
+            self.attached(path + [message["params"]["sessionId"]])
+        elif message.get("method") == "Target.receivedMessageFromTarget":
+            self.received(path + [message["params"]["sessionId"]], message["params"]["message"])
+
+
 def load(step: Steps, case) -> dict:
     started = step("() => bench.started")
     sample = {"ready_ms": started["stages"]["runtime"], "first_ms": started["total"],
@@ -82,9 +118,7 @@ def measure(p, url: str, case, network: str, profile: str) -> dict:
     with browser_context(p, profile) as context:
         page = context.new_page()
         if NETWORKS[network]:
-            cdp = context.new_cdp_session(page)
-            cdp.send("Network.enable")
-            cdp.send("Network.emulateNetworkConditions", NETWORKS[network])
+            Throttle(context, page, NETWORKS[network])
         step = Steps(page, STEP_TIMEOUT_S)
         try:
             page.goto(url)

@@ -7,10 +7,12 @@
 // `check` (run on both sides) names any missing internal, so a changed Pyodide falls back to a normal
 // boot with a reason instead of failing.
 
-const FORMAT = 1; // of what is stored: part of the key
+import { sha256 } from "./wheels.js";
+
+const FORMAT = 2; // of what is stored: part of the key
 const DB = "pyapp-snapshot";
 const STORE = "snapshot";
-const INTERNALS = ["loadDynamicLibrary", "loadWebAssemblyModule", "newDSO", "mergeLibSymbols", "LDSO", "wasmTable", "_calloc", "_free", "HEAPU8", "FS"];
+const INTERNALS = ["loadWebAssemblyModule", "newDSO", "mergeLibSymbols", "LDSO", "wasmTable", "_calloc", "_free", "HEAPU8", "HEAPU32", "FS"];
 
 // What a boot must pass loadPyodide for a snapshot to be made from it (it cannot then serve pages:
 // its JS globals are proxies that record paths).
@@ -23,8 +25,6 @@ export function check(pyodide) {
   return missing.length ? `Pyodide ${pyodide.version} lacks ${missing.join(", ")}` : "";
 }
 
-const hex = (buffer) => Array.from(new Uint8Array(buffer), (b) => b.toString(16).padStart(2, "0")).join("");
-const sha256 = async (bytes) => hex(await crypto.subtle.digest("SHA-256", bytes));
 
 // The runtime (its URL carries the served build's hash), every archive it may load (the lock's hashes)
 // and the pyapp wheel's bytes: any change makes a stored snapshot stale.
@@ -33,30 +33,40 @@ export async function snapshotKey(indexURL, lockText, wheelBytes) {
   return JSON.stringify({ format: FORMAT, runtime: indexURL, lock, wheel });
 }
 
-// Records, while a package loads, where each shared library was put (loaded in this order).
-export function recordLibraries(pyodide) {
-  const missing = check(pyodide);
-  if (missing) throw new Error(missing);
-  const module = pyodide._module;
-  const original = module.loadDynamicLibrary;
-  const libraries = [];
-  module.loadDynamicLibrary = function (name, flags, localScope, handle) {
-    // A handle of our own makes Emscripten write the bases it chose into it.
-    const own = handle ?? module._calloc(40, 1);
-    const library = { name, global: Boolean(flags && flags.global) };
-    libraries.push(library);
-    return Promise.resolve(original.call(this, name, flags, localScope, own)).then((result) => {
-      library.memoryBase = module.HEAPU32[(own + 12) >> 2];
-      library.memorySize = module.HEAPU32[(own + 16) >> 2];
-      library.tableBase = module.HEAPU32[(own + 20) >> 2];
-      if (handle === undefined) {
-        delete module.LDSO.loadedLibsByHandle[own];
-        module._free(own);
-      }
-      return result;
+// Where each shared library C's dlopen loaded was placed (its handle, in the heap, holds the memory
+// and table bases), in load order; and the table slots dlsym added for their functions (an import's
+// PyInit_*), by library and symbol, which a restore must put back where they were.
+function placements(module) {
+  const { LDSO, HEAPU32, wasmTable } = module;
+  const byName = new Map();
+  for (const [key, dso] of Object.entries(LDSO.loadedLibsByHandle)) {
+    const handle = Number(key);
+    if (handle === 0 || byName.has(dso.name)) continue; // 0: the main module
+    byName.set(dso.name, {
+      name: dso.name, global: Boolean(dso.global), handle, memoryBase: HEAPU32[(handle + 12) >> 2],
+      memorySize: HEAPU32[(handle + 16) >> 2], tableBase: HEAPU32[(handle + 20) >> 2], tableSize: HEAPU32[(handle + 24) >> 2],
     });
-  };
-  return { libraries, stop: () => { module.loadDynamicLibrary = original; } };
+  }
+  const unplaced = Object.keys(LDSO.loadedLibsByName).filter((name) => name !== "__main__" && !byName.has(name)
+    && !byName.has(LDSO.loadedLibsByName[name].name));
+  if (unplaced.length) throw new Error(`${unplaced.join(", ")} not loaded by dlopen: where it was placed is unknown`);
+  const libraries = [...byName.values()].sort((x, y) => x.tableBase - y.tableBase || x.memoryBase - y.memoryBase);
+  // Other slots past the libraries' first (their GOT's functions) come back as they are reloaded.
+  const exported = new Map();
+  for (const { name } of libraries) {
+    for (const [symbol, value] of Object.entries(LDSO.loadedLibsByName[name].exports)) {
+      if (typeof value === "function") exported.set(value, { name, symbol });
+    }
+  }
+  const added = [];
+  const first = Math.min(wasmTable.length, ...libraries.map((l) => l.tableBase || wasmTable.length));
+  for (let slot = first; slot < wasmTable.length; slot++) {
+    const f = wasmTable.get(slot);
+    if (exported.has(f) && !libraries.some((l) => slot >= l.tableBase && slot < l.tableBase + l.tableSize)) {
+      added.push({ slot, ...exported.get(f) });
+    }
+  }
+  return { libraries, added };
 }
 
 // Every function table slot by name and arity: a restore must rebuild exactly this table.
@@ -80,8 +90,10 @@ function listFiles(FS, folder, out = []) {
   return out;
 }
 
-// The snapshot of a booted runtime (started with MAKE_OPTIONS, its libraries recorded), stored under key.
-export async function make(pyodide, libraries, key) {
+// The snapshot of a booted runtime (started with MAKE_OPTIONS), stored under key.
+export async function make(pyodide, key) {
+  const missing = check(pyodide);
+  if (missing) throw new Error(missing);
   const module = pyodide._module;
   // Garbage collected now and the survivors frozen: no collection right after a restore walks
   // objects whose type's code (numpy's) is not instantiated yet.
@@ -96,16 +108,8 @@ export async function make(pyodide, libraries, key) {
     index.push([path, offset, bytes.length]);
     offset += bytes.length;
   }
-  // The snapshot compares each JS object Python holds with a fresh boot's: loadedPackages must be empty.
-  const loaded = { ...pyodide.loadedPackages };
-  for (const name of Object.keys(loaded)) delete pyodide.loadedPackages[name];
-  let heap;
-  try {
-    heap = pyodide.makeMemorySnapshot();
-  } finally {
-    Object.assign(pyodide.loadedPackages, loaded);
-  }
-  const meta = { key, libraries, loaded, index, table: tableSignature(module), heapBytes: heap.length, fileBytes: files.length };
+  const heap = pyodide.makeMemorySnapshot();
+  const meta = { key, ...placements(module), index, table: tableSignature(module), heapBytes: heap.length, fileBytes: files.length };
   await put({ meta, heap, files });
   return meta;
 }
@@ -179,29 +183,32 @@ export async function restore(loadPyodide, indexURL, { meta, data }) {
     FS.writeFile(path, files.subarray(offset, offset + length), { canOwn: true });
   }
   for (const [i, library] of meta.libraries.entries()) await reload(module, library, await compiled[i]);
+  for (const { slot, name, symbol } of meta.added) {
+    if (slot >= module.wasmTable.length) module.wasmTable.grow(slot + 1 - module.wasmTable.length);
+    module.wasmTable.set(slot, module.LDSO.loadedLibsByName[name].exports[symbol]);
+  }
   if (tableSignature(module) !== meta.table) throw new Error("the function table differs from the snapshot's");
-  Object.assign(pyodide.loadedPackages, meta.loaded);
   return pyodide;
 }
 
 // Instantiates a shared library again at its recorded bases (a handle marked "loaded" makes Emscripten
-// reuse them) and registers it as loaded; its memory keeps the snapshot's bytes, not a fresh copy.
-async function reload(module, { name, global, memoryBase, memorySize, tableBase }, compiled) {
-  const handle = module._calloc(40, 1);
-  module.HEAPU8[handle + 8] = 1;
-  module.HEAPU32[(handle + 12) >> 2] = memoryBase;
-  module.HEAPU32[(handle + 20) >> 2] = tableBase;
+// reuse them) and registers it as loaded, under the handle C's dlopen gave it (in the restored heap)
+// if any; its memory keeps the snapshot's bytes, not a fresh copy.
+async function reload(module, { name, global, handle, memoryBase, memorySize, tableBase }, compiled) {
+  const placement = module._calloc(40, 1);
+  module.HEAPU8[placement + 8] = 1;
+  module.HEAPU32[(placement + 12) >> 2] = memoryBase;
+  module.HEAPU32[(placement + 20) >> 2] = tableBase;
   const saved = module.HEAPU8.slice(memoryBase, memoryBase + memorySize);
   try {
     const exports = await module.loadWebAssemblyModule(compiled, {
       loadAsync: true, nodelete: true, allowUndefined: true, global,
-    }, name, global ? null : {}, handle);
-    const dso = module.newDSO(name, undefined, exports);
+    }, name, global ? null : {}, placement);
+    const dso = module.newDSO(name, handle ?? undefined, exports);
     dso.global = global;
     if (global) module.mergeLibSymbols(exports, name);
-    module.LDSO.loadedLibsByName[name.slice(name.lastIndexOf("/") + 1)] ??= dso; // as Pyodide registers it
   } finally {
     module.HEAPU8.set(saved, memoryBase); // data segments and constructors ran again over it
-    module._free(handle);
+    module._free(placement);
   }
 }

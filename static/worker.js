@@ -1,10 +1,11 @@
-// Boots Pyodide, loads numpy, installs the pyapp wheel, then hands every request to Python; on a repeat
+// Boots Pyodide, unpacks numpy's and pyapp's wheels, then hands every request to Python; on a repeat
 // visit restores all that from a memory snapshot instead (static/snapshot.js), and makes one after the
 // first boot, in a second instance of this worker, once the page's calls are all answered.
 // Glue only: each stage is timed and reported; any failure names its stage.
 import { sameOrigin } from "./origin.js";
 import { BOOT, EVENT, REQUEST, RESPONSE, SNAPSHOT } from "./protocol.js";
 import * as snapshot from "./snapshot.js";
+import { checked, unpackWheel } from "./wheels.js";
 
 const IDLE_MS = 1000; // no call in flight for this long after ready: the snapshot is made now
 
@@ -52,13 +53,13 @@ async function boot(config) {
   const { indexURL, wheel, lock } = sources(config);
   const usable = settled(config.snapshot === false ? Promise.resolve({ reason: "turned off (?snapshot=0)" })
     : usableSnapshot(indexURL, wheel, lock));
-  // numpy's wheel is only needed without a snapshot (read into the HTTP cache, see prefetchLocked)
-  const numpyCached = settled(usable.then((r) => r.value?.meta || prefetchLocked(indexURL, lock)));
+  const numpy = numpyFetcher(indexURL, lock); // not used when a snapshot is restored
   const { loadPyodide } = await stage("runtime-script", () => import(indexURL + "pyodide.mjs").catch((err) => {
     throw new Error(`cannot load ${indexURL}pyodide.mjs (${err.message})`);
   }));
   const restored = await stage("snapshot", () => restoreSnapshot(loadPyodide, indexURL, usable), (r) => r.note);
-  const pyodide = restored.pyodide || (await bootPython(loadPyodide, indexURL, wheel, numpyCached)).pyodide;
+  if (restored.pyodide) numpy.close();
+  const pyodide = restored.pyodide || (await bootPython(loadPyodide, indexURL, wheel, numpy.fetchNumpy));
   const worker = await stage("import", async () => {
     const module = pyodide.pyimport("pyapp.browser.worker");
     if (restored.pyodide) module.reseed(); // the snapshot's random generators are the same on every visit
@@ -95,23 +96,24 @@ async function restoreSnapshot(loadPyodide, indexURL, usable) {
 }
 
 // Runtime, numpy and the pyapp wheel, each a stage; forSnapshot: in the snapshot worker.
-async function bootPython(loadPyodide, indexURL, wheel, numpyCached, forSnapshot = false) {
+// fetchNumpy starts once the runtime has its wasm (Pyodide then makes its file system and calls
+// fsInit): on a slow network the runtime's downloads then have the bandwidth to themselves, and
+// numpy's wheel arrives while Python starts.
+async function bootPython(loadPyodide, indexURL, wheel, fetchNumpy, forSnapshot = false) {
   const options = forSnapshot ? snapshot.MAKE_OPTIONS : {};
-  const pyodide = await stage("runtime", () => failOnWasmWarning(() => loadPyodide({ indexURL, ...options })));
-  const recorder = forSnapshot && snapshot.recordLibraries(pyodide);
-  await stage("numpy", async () => {
-    await numpyCached; // a failed prefetch only costs time: loadPackage fetches and reports for itself
-    await loadPackageStrict(pyodide, ["numpy"]);
-  });
-  if (recorder) recorder.stop();
+  let numpy;
+  const fsInit = () => { numpy = settled(fetchNumpy()); };
+  const pyodide = await stage("runtime", () => failOnWasmWarning(() => loadPyodide({ indexURL, fsInit, ...options })));
+  const sitePackages = pyodide.runPython("import site; site.getsitepackages()[0]"); // sysconfig: 60 ms more
+  // Both are unpacked, not loaded: numpy's import dlopens the shared libraries it needs (3 of 19).
+  await stage("numpy", async () => unpackWheel(pyodide, await valueOf(numpy ?? settled(fetchNumpy())), sitePackages));
   await stage("pyapp", async () => {
-    const bytes = await valueOf(wheel);
-    // pyapp is pure Python and its dependencies are loaded: unpacking the wheel is the install.
-    const sitePackages = pyodide.runPython("import site; site.getsitepackages()[0]"); // sysconfig: 60 ms more
-    pyodide.unpackArchive(bytes, "zip", { extractDir: sitePackages });
-    pyodide.runPython("import importlib; importlib.invalidate_caches()");
+    unpackWheel(pyodide, await valueOf(wheel), sitePackages);
+    // Only site-packages' finder forgets what it listed: importlib.invalidate_caches() would also import
+    // importlib.metadata (email, csv, zipfile...), 60-70 ms.
+    pyodide.runPython(`import sys; sys.path_importer_cache.pop(${JSON.stringify(sitePackages)}, None)`);
   });
-  return { pyodide, libraries: recorder && recorder.libraries };
+  return pyodide;
 }
 
 // The snapshot is made by a second instance of this worker (a runtime that makes one cannot serve the
@@ -171,14 +173,14 @@ async function makeSnapshot(config) {
   const t0 = performance.now();
   const { indexURL, wheel, lock } = sources(config);
   const { loadPyodide } = await import(indexURL + "pyodide.mjs");
-  const { pyodide, libraries } = await bootPython(loadPyodide, indexURL, wheel, Promise.resolve(), true);
+  const pyodide = await bootPython(loadPyodide, indexURL, wheel, numpyFetcher(indexURL, lock).fetchNumpy, true);
   await stage("import", async () => {
     const module = pyodide.pyimport("pyapp.browser.worker");
     module.import_pages(); // a cold boot leaves them to their first call; a restored one has them
     module.destroy();
   });
   const key = await snapshot.snapshotKey(indexURL, await valueOf(lock), await valueOf(wheel));
-  const meta = await stage("make", () => snapshot.make(pyodide, libraries, key));
+  const meta = await stage("make", () => snapshot.make(pyodide, key));
   event("snapshot", { state: "stored", heap_bytes: meta.heapBytes, file_bytes: meta.fileBytes, ms: performance.now() - t0 });
 }
 
@@ -197,10 +199,22 @@ async function fetchText(url) {
   return new TextDecoder().decode(await fetchBytes(url));
 }
 
-// numpy's wheel read once into the HTTP cache (served immutable), where loadPackage's own fetch finds
-// it; its URL comes from the lock file, which loadPyodide reads (from cache) too.
-async function prefetchLocked(indexURL, lock) {
-  await fetchBytes(indexURL + JSON.parse(await valueOf(lock)).packages.numpy.file_name);
+// numpy's wheel, as the lock file names it, checked against the lock's sha256; fetched by a worker of
+// its own (static/fetcher.js), started now, so that it is running when asked (a worker started later
+// would wait for this thread, busy starting Python, to load it).
+function numpyFetcher(indexURL, lock) {
+  const fetcher = new Worker(new URL("./fetcher.js", import.meta.url), { type: "module" });
+  const fetchNumpy = async () => {
+    const { file_name: name, sha256 } = JSON.parse(await valueOf(lock)).packages.numpy;
+    if (!/^[\w.+-]+\.whl$/.test(name)) throw new Error(`the lock file names numpy's wheel ${JSON.stringify(name)}`);
+    const bytes = await new Promise((resolve, reject) => {
+      fetcher.onmessage = ({ data }) => (data.error ? reject(new Error(data.error)) : resolve(new Uint8Array(data.bytes)));
+      fetcher.onerror = (ev) => reject(new Error(`the fetcher worker failed (${ev.message || "it did not start"})`));
+      fetcher.postMessage({ url: indexURL + name });
+    }).finally(() => fetcher.terminate());
+    return checked(bytes, sha256, name);
+  };
+  return { fetchNumpy, close: () => fetcher.terminate() };
 }
 
 // A promise that never rejects (no unhandled rejection while nobody awaits it yet): {value} or {error}.
@@ -228,13 +242,6 @@ async function failOnWasmWarning(work) {
   } finally {
     console.warn = original;
   }
-}
-
-// loadPackage reports failures through its error callback and resolves anyway; make them fatal.
-async function loadPackageStrict(pyodide, names) {
-  const errors = [];
-  await pyodide.loadPackage(names, { messageCallback: () => {}, errorCallback: (m) => errors.push(m) });
-  if (errors.length) throw new Error(errors.join("; "));
 }
 
 self.onmessage = (ev) => {

@@ -53,13 +53,13 @@ def wasm_memory() -> dict:
 
 def reseed() -> None:
     """worker.js calls this after restoring a memory snapshot, in which Python's and numpy's global
-    random generators have the same state on every visit: fresh seeds from os.urandom."""
+    random generators have the same state on every visit: fresh seeds from os.urandom. numpy's is
+    reseeded only if the snapshot has it: numpy.random is imported at its first use, which seeds it."""
     import random
 
-    import numpy
-
     random.seed()
-    numpy.random.seed()
+    if "numpy.random" in sys.modules:
+        sys.modules["numpy.random"].seed()
 
 
 async def run_python(code: str):

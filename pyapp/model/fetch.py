@@ -5,9 +5,7 @@ path it is asked for: model.json's shard paths are checked when parsed, and agai
 from __future__ import annotations
 
 import os
-import urllib.error
 import urllib.parse
-import urllib.request
 from pathlib import Path
 from typing import Protocol
 
@@ -39,6 +37,11 @@ class UrlFetcher:
         self.base_url, self.model, self.timeout = base_url, model or base_url, timeout
 
     def fetch(self, path: str) -> bytes:
+        # here, not at the top: urllib.request (http.client, email) is 35 ms of the browser worker's
+        # import, which never fetches with it
+        import urllib.error
+        import urllib.request
+
         url = urllib.parse.urljoin(self.base_url, path)
         needed_by = f" (needed by {self.model})" if url != self.model else ""
         if not inside_url(self.base_url, url):

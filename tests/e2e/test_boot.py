@@ -28,6 +28,38 @@ def test_numpy_computes_in_the_worker(ready_page):
     assert abs(value - 46.0) < 1e-9
 
 
+# numpy's shared libraries the worker's runtime has loaded (Emscripten's, by path)
+NUMPY_LIBRARIES = """
+import js, pyodide_js
+sorted(name.split("site-packages/")[-1] for name in js.Object.keys(pyodide_js._module.LDSO.loadedLibsByName)
+       if "numpy" in name)
+"""
+
+
+def test_numpy_loads_its_shared_libraries_as_its_modules_are_imported(ready_page):
+    """The boot unpacks numpy's wheel and imports numpy, which loads 3 of its 19 libraries; numpy.random's
+    come with its first import."""
+    run = "(code) => window.pyapp.call('run_python', {code})"
+    loaded = ready_page.evaluate(run, NUMPY_LIBRARIES)
+    assert "numpy/_core/_multiarray_umath.cpython-312-wasm32-emscripten.so" in loaded
+    assert not any("random" in name for name in loaded), loaded
+    draw = ready_page.evaluate(run, "import numpy.random\nfloat(numpy.random.default_rng(1).random())")
+    assert draw == float(np.random.default_rng(1).random())
+    assert len(ready_page.evaluate(run, NUMPY_LIBRARIES)) > len(loaded)
+
+
+def test_page_boots_from_the_uncompiled_originals(page, server_url):
+    """The verified originals' wheels have compressed members: unpacked by Pyodide's unpackArchive."""
+    import pyapp
+
+    page.goto(f"{server_url}/?snapshot=0&pyodide=/pyodide/v0.27.7/&wheel=/wheels/pyapp-{pyapp.__version__}-py3-none-any.whl")
+    assert wait_for_state(page) == "ready", page.locator("#error").text_content()
+    code = "import numpy, pyapp\n[numpy.__file__, pyapp.__file__, float(numpy.linalg.inv(numpy.eye(2) * 4)[0, 0])]"
+    numpy_file, pyapp_file, value = page.evaluate("(code) => window.pyapp.call('run_python', {code})", code)
+    assert numpy_file.endswith("numpy/__init__.py") and pyapp_file.endswith("pyapp/__init__.py")
+    assert value == 0.25
+
+
 def test_python_errors_come_back_as_rejections(ready_page):
     message = ready_page.evaluate(
         "window.pyapp.call('run_python', {code: '1/0'}).then(() => 'resolved', (e) => e.message)")

@@ -2,7 +2,8 @@
 interpreter and repacked stored, plus precompressed siblings.
 
     served-pyodide/   (in the asset cache) the verified Pyodide core and wheels, compiled, with a
-                      lock file whose sha256s are those of the compiled wheels
+                      lock file whose sha256s are those of the compiled wheels; the stdlib in two
+                      archives, what a boot imports and the rest (fetched when first imported)
     dist/served/      the pyapp wheel that `make` built, compiled
 
 Each is a derived folder (pyapp/assets_derived.py): recorded file by file, rebuilt on any mismatch,
@@ -15,6 +16,7 @@ import json
 import shutil
 import subprocess
 import tempfile
+import zipfile
 from pathlib import Path
 
 from . import bytecode
@@ -26,6 +28,21 @@ from .errors import AssetError
 NODE_SCRIPT = REPO_ROOT / "tools" / "pyodide_run.mjs"
 STDLIB_PREFIX = "/lib/python312.zip/"  # where Pyodide mounts python_stdlib.zip
 SITE_PACKAGES = "/lib/python3.12/site-packages/"
+# The standard library's top-level modules and packages that a boot, the pages' modules and loading a
+# model on every backend import (tests/e2e/test_boot.py checks this against a real worker), and those
+# CPython also has frozen. The rest go to a second archive (STDLIB_MORE, 1.4 of the 2.6 MB brotli)
+# that the worker fetches only when an import needs it (pyapp/browser/stdlib_more.py).
+STDLIB_AT_BOOT = frozenset("""
+    __future__ _collections_abc _compat_pickle _compression _pyodide _sitebuiltins _weakrefset abc argparse
+    ast asyncio base64 bisect bz2 codecs collections concurrent contextlib contextvars copy copyreg ctypes
+    dataclasses datetime dis encodings enum fnmatch functools genericpath gettext hashlib heapq importlib
+    inspect io ipaddress json keyword linecache locale logging numbers opcode operator os pathlib pickle
+    platform posixpath pyodide random re reprlib runpy selectors shutil signal site socket stat string
+    struct subprocess tempfile textwrap threading token tokenize traceback types typing urllib warnings
+    weakref zipfile zipimport
+""".split())
+STDLIB_MORE = "python_stdlib_more.zip"
+STDLIB_MORE_PREFIX = "/lib/python312-more.zip/"  # where pyapp/browser/stdlib_more.py puts it
 RUNTIME_FILES = ("pyodide.asm.wasm", "pyodide.asm.js", "pyodide.mjs", "pyodide.js",
                  "pyodide.mjs.map", "pyodide.js.map")
 BYTECODE_VERSION = 1  # bump when bytecode.py changes what it writes: derived folders are rebuilt
@@ -60,15 +77,36 @@ def compile_archives(pyodide_dir: Path, jobs: list[tuple[Path, Path, str]]) -> N
             _write(target, (work / "out" / source.name).read_bytes())
 
 
+def split_stdlib(source: Path, boot: Path, more: Path) -> list[str]:
+    """source's members into two archives: those under a STDLIB_AT_BOOT name into `boot`, the rest
+    into `more`; returns the top-level names (modules and packages) that `more` holds."""
+    names = set()
+    with zipfile.ZipFile(source) as archive, zipfile.ZipFile(boot, "w") as at_boot, \
+            zipfile.ZipFile(more, "w") as later:
+        for info in archive.infolist():
+            top = info.filename.split("/")[0].removesuffix(".py")
+            if top not in STDLIB_AT_BOOT and top.isidentifier():
+                names.add(top)
+            (at_boot if top in STDLIB_AT_BOOT else later).writestr(info, archive.read(info))
+    return sorted(names)
+
+
 def build_served_pyodide(originals: Path, out: Path) -> None:
-    """`originals` (the verified core and wheels of the `pyodide` step) compiled into `out`."""
+    """`originals` (the verified core and wheels of the `pyodide` step) compiled into `out`; the stdlib
+    split in two (STDLIB_AT_BOOT), the second archive named in the lock file under "pyapp"."""
     lock = json.loads((originals / "pyodide-lock.json").read_text())
     wheels = [entry["file_name"] for entry in lock["packages"].values()]
     say("compiling the stdlib and the Pyodide wheels to .pyc (Node + Pyodide) ...")
-    compile_archives(originals, [(originals / "python_stdlib.zip", out / "python_stdlib.zip", STDLIB_PREFIX)]
-                     + [(originals / name, out / name, SITE_PACKAGES) for name in wheels])
+    with tempfile.TemporaryDirectory(prefix="pyapp-stdlib-") as scratch:
+        boot, more = Path(scratch) / "python_stdlib.zip", Path(scratch) / STDLIB_MORE
+        more_names = split_stdlib(originals / "python_stdlib.zip", boot, more)
+        compile_archives(originals, [(boot, out / boot.name, STDLIB_PREFIX), (more, out / more.name, STDLIB_MORE_PREFIX)]
+                         + [(originals / name, out / name, SITE_PACKAGES) for name in wheels])
     for entry in lock["packages"].values():  # Pyodide checks each wheel it loads against these
         entry["sha256"] = sha256_hex(out / entry["file_name"])
+    # Pyodide reads only "info" and "packages"; the worker reads this
+    lock["pyapp"] = {"stdlib_more": {"file_name": STDLIB_MORE, "sha256": sha256_hex(out / STDLIB_MORE),
+                                     "imports": more_names}}
     _write(out / "pyodide-lock.json", json.dumps(lock, indent=1).encode())
     for name in RUNTIME_FILES:
         shutil.copyfile(originals / name, out / name)
@@ -78,7 +116,8 @@ def build_served_pyodide(originals: Path, out: Path) -> None:
 
 def served_pyodide_key(originals: Path) -> dict:
     return {"originals": sha256_hex(originals / "pyodide-lock.json"),
-            "stdlib": sha256_hex(originals / "python_stdlib.zip"), "bytecode": BYTECODE_VERSION}
+            "stdlib": sha256_hex(originals / "python_stdlib.zip"), "bytecode": BYTECODE_VERSION,
+            "stdlib_at_boot": sorted(STDLIB_AT_BOOT)}
 
 
 def provision_served_pyodide(root: Path) -> dict:

@@ -47,6 +47,16 @@ function sources(config) {
   return { indexURL, wheel: settled(fetchBytes(wheelURL)), lock: settled(fetchText(indexURL + "pyodide-lock.json")) };
 }
 
+// pyodide.mjs, and the 1.25 MB pyodide.asm.js that loadPyodide would load only once started (it finds
+// it loaded): both load while the snapshot is looked up.
+async function runtimeScripts(indexURL) {
+  const load = (name) => import(indexURL + name).catch((err) => {
+    throw new Error(`cannot load ${indexURL}${name} (${err.message})`);
+  });
+  const [runtime] = await Promise.all([load("pyodide.mjs"), load("pyodide.asm.js")]);
+  return runtime;
+}
+
 async function boot(config) {
   // Whether the test hooks are on, the server alone says, so no script on the page can turn them on.
   const server = fetch("/api/config").then((r) => r.json());
@@ -54,12 +64,10 @@ async function boot(config) {
   const usable = settled(config.snapshot === false ? Promise.resolve({ reason: "turned off (?snapshot=0)" })
     : usableSnapshot(indexURL, wheel, lock));
   const numpy = numpyFetcher(indexURL, lock); // not used when a snapshot is restored
-  const { loadPyodide } = await stage("runtime-script", () => import(indexURL + "pyodide.mjs").catch((err) => {
-    throw new Error(`cannot load ${indexURL}pyodide.mjs (${err.message})`);
-  }));
+  const { loadPyodide } = await stage("runtime-script", () => runtimeScripts(indexURL));
   const restored = await stage("snapshot", () => restoreSnapshot(loadPyodide, indexURL, usable), (r) => r.note);
   if (restored.pyodide) numpy.close();
-  const pyodide = restored.pyodide || (await bootPython(loadPyodide, indexURL, wheel, numpy.fetchNumpy));
+  const pyodide = restored.pyodide || (await bootPython(loadPyodide, { indexURL, wheel, lock }, numpy.fetchNumpy));
   const worker = await stage("import", async () => {
     const module = pyodide.pyimport("pyapp.browser.worker");
     if (restored.pyodide) module.reseed(); // the snapshot's random generators are the same on every visit
@@ -99,7 +107,7 @@ async function restoreSnapshot(loadPyodide, indexURL, usable) {
 // fetchNumpy starts once the runtime has its wasm (Pyodide then makes its file system and calls
 // fsInit): on a slow network the runtime's downloads then have the bandwidth to themselves, and
 // numpy's wheel arrives while Python starts.
-async function bootPython(loadPyodide, indexURL, wheel, fetchNumpy, forSnapshot = false) {
+async function bootPython(loadPyodide, { indexURL, wheel, lock }, fetchNumpy, forSnapshot = false) {
   const options = forSnapshot ? snapshot.MAKE_OPTIONS : {};
   let numpy;
   const fsInit = () => { numpy = settled(fetchNumpy()); };
@@ -112,6 +120,13 @@ async function bootPython(loadPyodide, indexURL, wheel, fetchNumpy, forSnapshot 
     // Only site-packages' finder forgets what it listed: importlib.invalidate_caches() would also import
     // importlib.metadata (email, csv, zipfile...), 60-70 ms.
     pyodide.runPython(`import sys; sys.path_importer_cache.pop(${JSON.stringify(sitePackages)}, None)`);
+    // The standard library's modules no boot imports are in a second archive (when the lock names one),
+    // fetched by the first import that needs it.
+    const more = JSON.parse(await valueOf(lock)).pyapp?.stdlib_more;
+    if (more) {
+      const url = indexURL + fileName(more.file_name, "the standard library's second archive");
+      pyodide.pyimport("pyapp.browser.stdlib_more").install(url, more.sha256, more.imports);
+    }
   });
   return pyodide;
 }
@@ -171,9 +186,10 @@ function snapshotWhenIdle(config) {
 
 async function makeSnapshot(config) {
   const t0 = performance.now();
-  const { indexURL, wheel, lock } = sources(config);
-  const { loadPyodide } = await import(indexURL + "pyodide.mjs");
-  const pyodide = await bootPython(loadPyodide, indexURL, wheel, numpyFetcher(indexURL, lock).fetchNumpy, true);
+  const source = sources(config);
+  const { indexURL, wheel, lock } = source;
+  const { loadPyodide } = await runtimeScripts(indexURL);
+  const pyodide = await bootPython(loadPyodide, source, numpyFetcher(indexURL, lock).fetchNumpy, true);
   await stage("import", async () => {
     const module = pyodide.pyimport("pyapp.browser.worker");
     module.import_pages(); // a cold boot leaves them to their first call; a restored one has them
@@ -206,7 +222,7 @@ function numpyFetcher(indexURL, lock) {
   const fetcher = new Worker(new URL("./fetcher.js", import.meta.url), { type: "module" });
   const fetchNumpy = async () => {
     const { file_name: name, sha256 } = JSON.parse(await valueOf(lock)).packages.numpy;
-    if (!/^[\w.+-]+\.whl$/.test(name)) throw new Error(`the lock file names numpy's wheel ${JSON.stringify(name)}`);
+    fileName(name, "numpy's wheel");
     const bytes = await new Promise((resolve, reject) => {
       fetcher.onmessage = ({ data }) => (data.error ? reject(new Error(data.error)) : resolve(new Uint8Array(data.bytes)));
       fetcher.onerror = (ev) => reject(new Error(`the fetcher worker failed (${ev.message || "it did not start"})`));
@@ -215,6 +231,14 @@ function numpyFetcher(indexURL, lock) {
     return checked(bytes, sha256, name);
   };
   return { fetchNumpy, close: () => fetcher.terminate() };
+}
+
+// name, a file name from the lock file: a plain name in the runtime's folder, nothing else.
+function fileName(name, what) {
+  if (typeof name !== "string" || !/^[\w.+-]+$/.test(name) || name.startsWith(".")) {
+    throw new Error(`the lock file names ${what} ${JSON.stringify(name)}`);
+  }
+  return name;
 }
 
 // A promise that never rejects (no unhandled rejection while nobody awaits it yet): {value} or {error}.

@@ -60,6 +60,34 @@ def test_page_boots_from_the_uncompiled_originals(page, server_url):
     assert value == 0.25
 
 
+# What the pages' calls and a model on every backend import, then whether that needed the stdlib's
+# second archive (pyapp/browser/stdlib_more.py), then a module only that archive has.
+NEEDS_MORE = """
+import os
+from pyapp.browser import worker
+worker.import_pages()
+os.path.exists("/lib/python312-more.zip")
+"""
+FROM_MORE = "import csv, email.message\n[csv.__file__, email.message.EmailMessage.__name__]"
+
+
+def test_boot_needs_only_the_stdlib_archive_of_its_modules(page, server_url):
+    """pyapp/assets_served.py's STDLIB_AT_BOOT holds every stdlib module a boot, the pages' modules and
+    a model on every backend import; any other comes from the second archive, fetched at its first import."""
+    fetched = []
+    page.context.on("request", lambda r: fetched.append(urlsplit(r.url).path.rsplit("/", 1)[-1]))
+    page.goto(server_url + "/?snapshot=0")
+    assert wait_for_state(page) == "ready", page.locator("#error").text_content()
+    for backend in ("cpu", "wasm", "webgl"):
+        page.evaluate("(backend) => window.pyapp.loadModel('/models/selfie/model.json', backend)", backend)
+    run = "(code) => window.pyapp.call('run_python', {code})"
+    assert page.evaluate(run, NEEDS_MORE) is False
+    assert "python_stdlib.zip" in fetched and "python_stdlib_more.zip" not in fetched
+    csv_file, name = page.evaluate(run, FROM_MORE)
+    assert csv_file == "/lib/python312-more.zip/csv.pyc" and name == "EmailMessage"
+    assert fetched.count("python_stdlib_more.zip") == 1
+
+
 def test_python_errors_come_back_as_rejections(ready_page):
     message = ready_page.evaluate(
         "window.pyapp.call('run_python', {code: '1/0'}).then(() => 'resolved', (e) => e.message)")

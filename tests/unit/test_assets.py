@@ -273,7 +273,9 @@ def test_served_pyodide_is_compiled_and_its_lock_matches(assets_dir):
         path = folder / entry["file_name"]
         assert hashlib.sha256(path.read_bytes()).hexdigest() == entry["sha256"]
         assert entry["sha256"] != original["packages"][name]["sha256"]
-    for name in ["python_stdlib.zip"] + [e["file_name"] for e in lock["packages"].values()]:
+    more = lock["pyapp"]["stdlib_more"]
+    assert hashlib.sha256((folder / more["file_name"]).read_bytes()).hexdigest() == more["sha256"]
+    for name in ["python_stdlib.zip", more["file_name"]] + [e["file_name"] for e in lock["packages"].values()]:
         with zipfile.ZipFile(folder / name) as z:
             infos = z.infolist()
             assert z.testzip() is None, name  # every entry's CRC checks out
@@ -285,3 +287,21 @@ def test_served_pyodide_is_compiled_and_its_lock_matches(assets_dir):
         assert (folder / (name + ".br")).stat().st_size < 0.5 * (folder / name).stat().st_size
         assert brotli.decompress((folder / (name + ".br")).read_bytes()) == (folder / name).read_bytes()
     assert (assets_dir / "served-models" / "selfie" / "model.json.br").exists()
+
+
+def test_stdlib_is_split_into_what_a_boot_imports_and_the_rest(assets_dir):
+    """Together the two served archives hold every module of the original stdlib, each once; the lock
+    names the second archive's top-level modules and packages (pyapp/browser/stdlib_more.py)."""
+    folder = assets_dir / "served-pyodide"
+    more = json.loads((folder / "pyodide-lock.json").read_text())["pyapp"]["stdlib_more"]
+    names = {}
+    for archive in ("python_stdlib.zip", more["file_name"]):
+        with zipfile.ZipFile(folder / archive) as z:
+            names[archive] = {n.removesuffix("c") for n in z.namelist()}
+    with zipfile.ZipFile(assets_dir / "pyodide" / "python_stdlib.zip") as z:
+        assert names["python_stdlib.zip"] | names[more["file_name"]] == set(z.namelist())
+    assert not names["python_stdlib.zip"] & names[more["file_name"]]
+    tops = {n.split("/")[0].removesuffix(".py") for n in names[more["file_name"]] if n.split("/")[0].removesuffix(".py").isidentifier()}
+    assert tops == set(more["imports"]) and not tops & assets_served.STDLIB_AT_BOOT
+    assert {"json/__init__.py", "asyncio/__init__.py"} <= names["python_stdlib.zip"]
+    assert {"email/__init__.py", "csv.py", "unittest/__init__.py"} <= names[more["file_name"]]

@@ -47,8 +47,7 @@ function placements(module) {
       memorySize: HEAPU32[(handle + 16) >> 2], tableBase: HEAPU32[(handle + 20) >> 2], tableSize: HEAPU32[(handle + 24) >> 2],
     });
   }
-  const unplaced = Object.keys(LDSO.loadedLibsByName).filter((name) => name !== "__main__" && !byName.has(name)
-    && !byName.has(LDSO.loadedLibsByName[name].name));
+  const unplaced = Object.keys(LDSO.loadedLibsByName).filter((name) => name !== "__main__" && !byName.has(name));
   if (unplaced.length) throw new Error(`${unplaced.join(", ")} not loaded by dlopen: where it was placed is unknown`);
   const libraries = [...byName.values()].sort((x, y) => x.tableBase - y.tableBase || x.memoryBase - y.memoryBase);
   // Other slots past the libraries' first (their GOT's functions) come back as they are reloaded.
@@ -172,7 +171,7 @@ export async function restore(loadPyodide, indexURL, { meta, data }) {
   // loadPyodide awaits the heap after it has run pyodide.asm.js
   const pyodide = await loadPyodide({ indexURL, _loadSnapshot: data.then((d) => d.heap) });
   const record = await data;
-  record.heap = null; // copied into the runtime's memory: 36 MB the worker need not keep
+  record.heap = null; // copied into the runtime's memory: 30 MB the worker need not keep
   const { files, compiled } = record;
   const missing = check(pyodide);
   if (missing) throw new Error(missing);

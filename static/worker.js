@@ -64,10 +64,14 @@ async function boot(config) {
   const usable = settled(config.snapshot === false ? Promise.resolve({ reason: "turned off (?snapshot=0)" })
     : usableSnapshot(indexURL, wheel, lock));
   const numpy = numpyFetcher(indexURL, lock); // not used when a snapshot is restored
-  const { loadPyodide } = await stage("runtime-script", () => runtimeScripts(indexURL));
-  const restored = await stage("snapshot", () => restoreSnapshot(loadPyodide, indexURL, usable), (r) => r.note);
-  if (restored.pyodide) numpy.close();
-  const pyodide = restored.pyodide || (await bootPython(loadPyodide, { indexURL, wheel, lock }, numpy.fetchNumpy));
+  let restored, pyodide;
+  try {
+    const { loadPyodide } = await stage("runtime-script", () => runtimeScripts(indexURL));
+    restored = await stage("snapshot", () => restoreSnapshot(loadPyodide, indexURL, usable), (r) => r.note);
+    pyodide = restored.pyodide || (await bootPython(loadPyodide, { indexURL, wheel, lock }, numpy.fetchNumpy));
+  } finally {
+    numpy.close(); // also when the boot failed before asking it for anything
+  }
   const worker = await stage("import", async () => {
     const module = pyodide.pyimport("pyapp.browser.worker");
     if (restored.pyodide) module.reseed(); // the snapshot's random generators are the same on every visit

@@ -3,7 +3,8 @@ interpreter and repacked stored, plus precompressed siblings.
 
     served-pyodide/   (in the asset cache) the verified Pyodide core and wheels, compiled, with a
                       lock file whose sha256s are those of the compiled wheels; the stdlib in two
-                      archives, what a boot imports and the rest (fetched when first imported)
+                      archives, what a boot imports and the rest (fetched when first imported);
+                      numpy's wheel likewise
     dist/served/      the pyapp wheel that `make` built, compiled
 
 Each is a derived folder (pyapp/assets_derived.py): recorded file by file, rebuilt on any mismatch,
@@ -23,15 +24,17 @@ from . import bytecode
 from .assets import REPO_ROOT, _write, say
 from .assets_compress import compress_folder
 from .assets_derived import derive, sha256_hex, verified
+from .browser.more_archives import STDLIB_MORE_PATH
 from .errors import AssetError
 
 NODE_SCRIPT = REPO_ROOT / "tools" / "pyodide_run.mjs"
 STDLIB_PREFIX = "/lib/python312.zip/"  # where Pyodide mounts python_stdlib.zip
 SITE_PACKAGES = "/lib/python3.12/site-packages/"
-# The standard library's top-level modules and packages that a boot, the pages' modules and loading a
-# model on every backend import (tests/e2e/test_boot.py checks this against a real worker), and those
-# CPython also has frozen. The rest go to a second archive (STDLIB_MORE, 1.4 of the 2.6 MB brotli)
-# that the worker fetches only when an import needs it (pyapp/browser/stdlib_more.py).
+# What a boot, the pages' modules and loading a model on every backend import (tests/e2e/test_boot.py
+# checks it against a real worker): the standard library's top-level modules and packages, with those
+# CPython has frozen, and numpy's subpackages. The rest of each goes to an archive the worker fetches
+# only when an import needs it (pyapp/browser/more_archives.py): 1.4 of the stdlib's 2.6 MB brotli,
+# 0.96 of numpy's 2.3 MB, numpy's headers, stubs and test modules included.
 STDLIB_AT_BOOT = frozenset("""
     __future__ _collections_abc _compat_pickle _compression _pyodide _sitebuiltins _weakrefset abc argparse
     ast asyncio base64 bisect bz2 codecs collections concurrent contextlib contextvars copy copyreg ctypes
@@ -42,7 +45,9 @@ STDLIB_AT_BOOT = frozenset("""
     weakref zipfile zipimport
 """.split())
 STDLIB_MORE = "python_stdlib_more.zip"
-STDLIB_MORE_PREFIX = "/lib/python312-more.zip/"  # where pyapp/browser/stdlib_more.py puts it
+NUMPY_AT_BOOT = frozenset({"_core", "_typing", "_utils", "lib", "linalg", "matrixlib"})
+NUMPY_MORE = "numpy_more.zip"
+NOT_IMPORTED = (".pyi", ".pxd", ".pyx", ".h", ".c", ".a")  # stubs, Cython and C build files
 RUNTIME_FILES = ("pyodide.asm.wasm", "pyodide.asm.js", "pyodide.mjs", "pyodide.js",
                  "pyodide.mjs.map", "pyodide.js.map")
 BYTECODE_VERSION = 1  # bump when bytecode.py changes what it writes: derived folders are rebuilt
@@ -77,36 +82,69 @@ def compile_archives(pyodide_dir: Path, jobs: list[tuple[Path, Path, str]]) -> N
             _write(target, (work / "out" / source.name).read_bytes())
 
 
-def split_stdlib(source: Path, boot: Path, more: Path) -> list[str]:
-    """source's members into two archives: those under a STDLIB_AT_BOOT name into `boot`, the rest
-    into `more`; returns the top-level names (modules and packages) that `more` holds."""
+def stdlib_later(name: str) -> bool:
+    """Whether a stdlib member (as the original zip names it) goes to the second archive."""
+    return name.split("/")[0].removesuffix(".py") not in STDLIB_AT_BOOT
+
+
+def numpy_later(name: str) -> bool:
+    """Whether a member of numpy's compiled wheel goes to its second archive: the subpackages no boot
+    imports, files nothing imports, and the test extension modules (but _multiarray_tests, which
+    numpy's own import loads)."""
+    parts = name.split("/")
+    if parts[0] != "numpy":
+        return False
+    if name.endswith(NOT_IMPORTED) or (len(parts) > 2 and parts[1] not in NUMPY_AT_BOOT):
+        return True
+    return parts[1] == "_core" and "_tests." in parts[-1] and not parts[-1].startswith("_multiarray_tests.")
+
+
+def module_name(member: str) -> str | None:
+    """The module a .py, .pyc or extension member is, e.g. numpy/random/__init__.pyc -> numpy.random."""
+    stem = member.removesuffix("c").removesuffix(".py") if member.endswith((".py", ".pyc")) else None
+    if member.endswith(".so"):
+        stem = member.split(".", 1)[0]
+    return stem and stem.removesuffix("/__init__").replace("/", ".")
+
+
+def split_archive(source: Path, boot: Path, later_archive: Path, later) -> list[str]:
+    """source's members into two stored archives: `later(name)` ones into `later_archive`, the rest into
+    `boot`; returns the modules `later_archive` holds."""
     names = set()
     with zipfile.ZipFile(source) as archive, zipfile.ZipFile(boot, "w") as at_boot, \
-            zipfile.ZipFile(more, "w") as later:
+            zipfile.ZipFile(later_archive, "w") as at_import:
         for info in archive.infolist():
-            top = info.filename.split("/")[0].removesuffix(".py")
-            if top not in STDLIB_AT_BOOT and top.isidentifier():
-                names.add(top)
-            (at_boot if top in STDLIB_AT_BOOT else later).writestr(info, archive.read(info))
-    return sorted(names)
+            goes_later = later(info.filename)
+            if goes_later and module_name(info.filename):
+                names.add(module_name(info.filename))
+            (at_import if goes_later else at_boot).writestr(info, archive.read(info))
+    return sorted(n for n in names if all(part.isidentifier() for part in n.split(".")))
 
 
 def build_served_pyodide(originals: Path, out: Path) -> None:
     """`originals` (the verified core and wheels of the `pyodide` step) compiled into `out`; the stdlib
-    split in two (STDLIB_AT_BOOT), the second archive named in the lock file under "pyapp"."""
+    and numpy's wheel split in two, the second archives named in the lock file under "pyapp"."""
     lock = json.loads((originals / "pyodide-lock.json").read_text())
     wheels = [entry["file_name"] for entry in lock["packages"].values()]
     say("compiling the stdlib and the Pyodide wheels to .pyc (Node + Pyodide) ...")
-    with tempfile.TemporaryDirectory(prefix="pyapp-stdlib-") as scratch:
+    with tempfile.TemporaryDirectory(prefix="pyapp-split-") as scratch:
         boot, more = Path(scratch) / "python_stdlib.zip", Path(scratch) / STDLIB_MORE
-        more_names = split_stdlib(originals / "python_stdlib.zip", boot, more)
-        compile_archives(originals, [(boot, out / boot.name, STDLIB_PREFIX), (more, out / more.name, STDLIB_MORE_PREFIX)]
+        stdlib_names = split_archive(originals / "python_stdlib.zip", boot, more, stdlib_later)
+        compile_archives(originals, [(boot, out / boot.name, STDLIB_PREFIX),
+                                     (more, out / more.name, STDLIB_MORE_PATH + "/")]
                          + [(originals / name, out / name, SITE_PACKAGES) for name in wheels])
+        numpy_wheel = out / lock["packages"]["numpy"]["file_name"]
+        compiled = Path(scratch) / numpy_wheel.name
+        shutil.move(numpy_wheel, compiled)  # its .pyc name site-packages paths: split after compiling
+        numpy_names = split_archive(compiled, numpy_wheel, out / NUMPY_MORE, numpy_later)
     for entry in lock["packages"].values():  # Pyodide checks each wheel it loads against these
         entry["sha256"] = sha256_hex(out / entry["file_name"])
     # Pyodide reads only "info" and "packages"; the worker reads this
-    lock["pyapp"] = {"stdlib_more": {"file_name": STDLIB_MORE, "sha256": sha256_hex(out / STDLIB_MORE),
-                                     "imports": more_names}}
+    lock["pyapp"] = {"more": [
+        {"file_name": STDLIB_MORE, "sha256": sha256_hex(out / STDLIB_MORE), "install": "sys.path",
+         "imports": stdlib_names},
+        {"file_name": NUMPY_MORE, "sha256": sha256_hex(out / NUMPY_MORE), "install": "site-packages",
+         "imports": numpy_names}]}
     _write(out / "pyodide-lock.json", json.dumps(lock, indent=1).encode())
     for name in RUNTIME_FILES:
         shutil.copyfile(originals / name, out / name)
@@ -117,7 +155,7 @@ def build_served_pyodide(originals: Path, out: Path) -> None:
 def served_pyodide_key(originals: Path) -> dict:
     return {"originals": sha256_hex(originals / "pyodide-lock.json"),
             "stdlib": sha256_hex(originals / "python_stdlib.zip"), "bytecode": BYTECODE_VERSION,
-            "stdlib_at_boot": sorted(STDLIB_AT_BOOT)}
+            "at_boot": sorted(STDLIB_AT_BOOT) + sorted("numpy." + n for n in NUMPY_AT_BOOT)}
 
 
 def provision_served_pyodide(root: Path) -> dict:

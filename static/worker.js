@@ -124,12 +124,11 @@ async function bootPython(loadPyodide, { indexURL, wheel, lock }, fetchNumpy, fo
     // Only site-packages' finder forgets what it listed: importlib.invalidate_caches() would also import
     // importlib.metadata (this stage took 110-180 ms with it, 5-10 without).
     pyodide.runPython(`import sys; sys.path_importer_cache.pop(${JSON.stringify(sitePackages)}, None)`);
-    // The standard library's modules no boot imports are in a second archive (when the lock names one),
-    // fetched by the first import that needs it.
-    const more = JSON.parse(await valueOf(lock)).pyapp?.stdlib_more;
-    if (more) {
-      const url = indexURL + fileName(more.file_name, "the standard library's second archive");
-      pyodide.pyimport("pyapp.browser.stdlib_more").install(url, more.sha256, more.imports);
+    // The stdlib's and numpy's modules no boot imports are in archives the lock names (the served one
+    // does), fetched by the first import that needs them.
+    for (const more of JSON.parse(await valueOf(lock)).pyapp?.more ?? []) {
+      const url = indexURL + fileName(more.file_name, "an archive");
+      pyodide.pyimport("pyapp.browser.more_archives").install(url, more.sha256, more.imports, more.install);
     }
   });
   return pyodide;

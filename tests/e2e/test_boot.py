@@ -60,20 +60,25 @@ def test_page_boots_from_the_uncompiled_originals(page, server_url):
     assert value == 0.25
 
 
-# What the pages' calls and a model on every backend import, then whether that needed the stdlib's
-# second archive (pyapp/browser/stdlib_more.py), then a module only that archive has.
+# What the pages' calls and a model on every backend import, then whether that needed an archive a boot
+# does not download (pyapp/browser/more_archives.py), then modules only those archives have.
 NEEDS_MORE = """
 import os
 from pyapp.browser import worker
 worker.import_pages()
-os.path.exists("/lib/python312-more.zip")
+[os.path.exists(path) for path in ("/lib/python312-more.zip", "/lib/numpy_more.zip")]
 """
-FROM_MORE = "import csv, email.message\n[csv.__file__, email.message.EmailMessage.__name__]"
+FROM_MORE = """
+import csv, email.message, numpy.random, numpy.fft
+[csv.__file__, email.message.EmailMessage.__name__, numpy.random.__file__,
+ float(numpy.fft.fft(numpy.ones(4))[0].real), float(numpy.random.default_rng(1).random())]
+"""
 
 
-def test_boot_needs_only_the_stdlib_archive_of_its_modules(page, server_url):
-    """pyapp/assets_served.py's STDLIB_AT_BOOT holds every stdlib module a boot, the pages' modules and
-    a model on every backend import; any other comes from the second archive, fetched at its first import."""
+def test_boot_needs_only_the_archives_of_its_modules(page, server_url):
+    """pyapp/assets_served.py's STDLIB_AT_BOOT and NUMPY_AT_BOOT hold every stdlib module and numpy
+    subpackage a boot, the pages' modules and a model on every backend import; any other comes from an
+    archive fetched at its first import."""
     fetched = []
     page.context.on("request", lambda r: fetched.append(urlsplit(r.url).path.rsplit("/", 1)[-1]))
     page.goto(server_url + "/?snapshot=0")
@@ -81,11 +86,13 @@ def test_boot_needs_only_the_stdlib_archive_of_its_modules(page, server_url):
     for backend in ("cpu", "wasm", "webgl"):
         page.evaluate("(backend) => window.pyapp.loadModel('/models/selfie/model.json', backend)", backend)
     run = "(code) => window.pyapp.call('run_python', {code})"
-    assert page.evaluate(run, NEEDS_MORE) is False
-    assert "python_stdlib.zip" in fetched and "python_stdlib_more.zip" not in fetched
-    csv_file, name = page.evaluate(run, FROM_MORE)
+    assert page.evaluate(run, NEEDS_MORE) == [False, False]
+    assert "python_stdlib.zip" in fetched and not {"python_stdlib_more.zip", "numpy_more.zip"} & set(fetched)
+    csv_file, name, random_file, fft0, draw = page.evaluate(run, FROM_MORE)
     assert csv_file == "/lib/python312-more.zip/csv.pyc" and name == "EmailMessage"
-    assert fetched.count("python_stdlib_more.zip") == 1
+    assert random_file == "/lib/python3.12/site-packages/numpy/random/__init__.pyc"
+    assert fft0 == 4.0 and draw == float(np.random.default_rng(1).random())
+    assert fetched.count("python_stdlib_more.zip") == 1 and fetched.count("numpy_more.zip") == 1
 
 
 def test_python_errors_come_back_as_rejections(ready_page):

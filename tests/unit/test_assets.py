@@ -273,9 +273,10 @@ def test_served_pyodide_is_compiled_and_its_lock_matches(assets_dir):
         path = folder / entry["file_name"]
         assert hashlib.sha256(path.read_bytes()).hexdigest() == entry["sha256"]
         assert entry["sha256"] != original["packages"][name]["sha256"]
-    more = lock["pyapp"]["stdlib_more"]
-    assert hashlib.sha256((folder / more["file_name"]).read_bytes()).hexdigest() == more["sha256"]
-    for name in ["python_stdlib.zip", more["file_name"]] + [e["file_name"] for e in lock["packages"].values()]:
+    more = [entry["file_name"] for entry in lock["pyapp"]["more"]]
+    for entry in lock["pyapp"]["more"]:
+        assert hashlib.sha256((folder / entry["file_name"]).read_bytes()).hexdigest() == entry["sha256"]
+    for name in ["python_stdlib.zip", *more] + [e["file_name"] for e in lock["packages"].values()]:
         with zipfile.ZipFile(folder / name) as z:
             infos = z.infolist()
             assert z.testzip() is None, name  # every entry's CRC checks out
@@ -289,19 +290,38 @@ def test_served_pyodide_is_compiled_and_its_lock_matches(assets_dir):
     assert (assets_dir / "served-models" / "selfie" / "model.json.br").exists()
 
 
-def test_stdlib_is_split_into_what_a_boot_imports_and_the_rest(assets_dir):
-    """Together the two served archives hold every module of the original stdlib, each once; the lock
-    names the second archive's top-level modules and packages (pyapp/browser/stdlib_more.py)."""
-    folder = assets_dir / "served-pyodide"
-    more = json.loads((folder / "pyodide-lock.json").read_text())["pyapp"]["stdlib_more"]
-    names = {}
-    for archive in ("python_stdlib.zip", more["file_name"]):
+def served_halves(folder, more: dict, boot_archive: str) -> tuple[set, set]:
+    """The member names of a split's boot archive and of its second archive (.pyc named as .py)."""
+    halves = []
+    for archive in (boot_archive, more["file_name"]):
         with zipfile.ZipFile(folder / archive) as z:
-            names[archive] = {n.removesuffix("c") for n in z.namelist()}
+            halves.append({n.removesuffix("c") if n.endswith(".pyc") else n for n in z.namelist()})
+    return halves[0], halves[1]
+
+
+def test_stdlib_and_numpy_are_split_into_what_a_boot_imports_and_the_rest(assets_dir):
+    """Together the two halves of the stdlib, and of numpy's wheel, hold every member of the original
+    once; the lock names each second archive's modules (pyapp/browser/more_archives.py)."""
+    folder = assets_dir / "served-pyodide"
+    lock = json.loads((folder / "pyodide-lock.json").read_text())
+    stdlib_more, numpy_more = lock["pyapp"]["more"]
+    assert (stdlib_more["install"], numpy_more["install"]) == ("sys.path", "site-packages")
+
+    boot, later = served_halves(folder, stdlib_more, "python_stdlib.zip")
     with zipfile.ZipFile(assets_dir / "pyodide" / "python_stdlib.zip") as z:
-        assert names["python_stdlib.zip"] | names[more["file_name"]] == set(z.namelist())
-    assert not names["python_stdlib.zip"] & names[more["file_name"]]
-    tops = {n.split("/")[0].removesuffix(".py") for n in names[more["file_name"]] if n.split("/")[0].removesuffix(".py").isidentifier()}
-    assert tops == set(more["imports"]) and not tops & assets_served.STDLIB_AT_BOOT
-    assert {"json/__init__.py", "asyncio/__init__.py"} <= names["python_stdlib.zip"]
-    assert {"email/__init__.py", "csv.py", "unittest/__init__.py"} <= names[more["file_name"]]
+        assert boot | later == set(z.namelist()) and not boot & later
+    assert {"json/__init__.py", "asyncio/__init__.py"} <= boot
+    assert {"email/__init__.py", "csv.py", "unittest/__init__.py"} <= later
+    assert {"email", "email.message", "csv", "unittest"} <= set(stdlib_more["imports"])
+    assert not {name.split(".")[0] for name in stdlib_more["imports"]} & assets_served.STDLIB_AT_BOOT
+
+    wheel = lock["packages"]["numpy"]["file_name"]
+    boot, later = served_halves(folder, numpy_more, wheel)
+    with zipfile.ZipFile(assets_dir / "pyodide" / wheel) as z:
+        assert boot | later == set(z.namelist()) and not boot & later
+    assert {"numpy/__init__.py", "numpy/linalg/__init__.py", "numpy-2.0.2.dist-info/RECORD"} <= boot
+    assert "numpy/_core/_multiarray_tests.cpython-312-wasm32-emscripten.so" in boot
+    assert {"numpy/random/__init__.py", "numpy/fft/__init__.py", "numpy/__init__.pyi"} <= later
+    assert {"numpy.random", "numpy.random._generator", "numpy.fft", "numpy.ma"} <= set(numpy_more["imports"])
+    assert not [name for name in numpy_more["imports"] if name.split(".")[1] in assets_served.NUMPY_AT_BOOT
+                and not name.endswith("_tests")]

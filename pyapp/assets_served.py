@@ -24,7 +24,6 @@ from . import bytecode
 from .assets import REPO_ROOT, _write, say
 from .assets_compress import compress_folder
 from .assets_derived import derive, sha256_hex, verified
-from .browser.more_archives import STDLIB_MORE_PATH
 from .errors import AssetError
 
 NODE_SCRIPT = REPO_ROOT / "tools" / "pyodide_run.mjs"
@@ -44,13 +43,13 @@ STDLIB_AT_BOOT = frozenset("""
     struct subprocess tempfile textwrap threading token tokenize traceback types typing urllib warnings
     weakref zipfile zipimport
 """.split())
-STDLIB_MORE = "python_stdlib_more.zip"
+STDLIB_MORE = "python_stdlib_more.zip"  # the worker keeps an archive at /lib/NAME: .pyc compiled for it
 NUMPY_AT_BOOT = frozenset({"_core", "_typing", "_utils", "lib", "linalg", "matrixlib"})
 NUMPY_MORE = "numpy_more.zip"
 NOT_IMPORTED = (".pyi", ".pxd", ".pyx", ".h", ".c", ".a")  # stubs, Cython and C build files
 RUNTIME_FILES = ("pyodide.asm.wasm", "pyodide.asm.js", "pyodide.mjs", "pyodide.js",
                  "pyodide.mjs.map", "pyodide.js.map")
-BYTECODE_VERSION = 1  # bump when bytecode.py changes what it writes: derived folders are rebuilt
+BYTECODE_VERSION = 2  # bump when bytecode.py changes what it writes: derived folders are rebuilt
 
 
 def compile_archives(pyodide_dir: Path, jobs: list[tuple[Path, Path, str]]) -> None:
@@ -131,7 +130,7 @@ def build_served_pyodide(originals: Path, out: Path) -> None:
         boot, more = Path(scratch) / "python_stdlib.zip", Path(scratch) / STDLIB_MORE
         stdlib_names = split_archive(originals / "python_stdlib.zip", boot, more, stdlib_later)
         compile_archives(originals, [(boot, out / boot.name, STDLIB_PREFIX),
-                                     (more, out / more.name, STDLIB_MORE_PATH + "/")]
+                                     (more, out / more.name, f"/lib/{STDLIB_MORE}/")]
                          + [(originals / name, out / name, SITE_PACKAGES) for name in wheels])
         numpy_wheel = out / lock["packages"]["numpy"]["file_name"]
         compiled = Path(scratch) / numpy_wheel.name

@@ -4,8 +4,8 @@ boot imports, fetched by the first import that needs one of them.
 Setup splits them off (pyapp/assets_served.py): python_stdlib_more.zip (the stdlib but for
 STDLIB_AT_BOOT) and numpy_more.zip (numpy.random, fft, ma, polynomial, testing, typing, f2py... and its
 headers and stubs). The served lock file names each under "pyapp": file, sha256, the modules it holds
-and how it is installed: put on sys.path as it is (the stdlib's: its .pyc were compiled for that
-path), or unpacked into site-packages (numpy's: extension modules cannot load from a zip). worker.js
+and how it is installed: put on sys.path as it is, at /lib/NAME (the stdlib's: its .pyc were
+compiled for that path), or kept there and unpacked into site-packages (numpy's: extension modules cannot load from a zip). worker.js
 calls `install` for each before anything else is imported. Nothing is lost: `import numpy.random`
 works, it only waits for the download the first time.
 """
@@ -17,7 +17,6 @@ import os
 import sys
 import zipfile
 
-STDLIB_MORE_PATH = "/lib/python312-more.zip"  # on sys.path; setup compiles its .pyc for this path
 SITE_PACKAGES = "/lib/python3.12/site-packages"
 BOOT_STDLIB = "/lib/python312.zip"
 
@@ -30,7 +29,8 @@ class MoreArchive:
 
     def __init__(self, url: str, sha256: str, names, on_sys_path: bool):
         self.url, self.sha256, self.names, self.on_sys_path = url, sha256, frozenset(names), on_sys_path
-        self.path = STDLIB_MORE_PATH if on_sys_path else "/lib/" + url.rsplit("/", 1)[-1]
+        # at /lib/NAME, where setup (pyapp/assets_served.py) compiled the stdlib's .pyc to be
+        self.path = "/lib/" + url.rsplit("/", 1)[-1]
 
     def find_spec(self, fullname: str, path=None, target=None):
         if fullname in self.names and not os.path.exists(self.path):

@@ -66,7 +66,7 @@ NEEDS_MORE = """
 import os
 from pyapp.browser import worker
 worker.import_pages()
-[os.path.exists(path) for path in ("/lib/python312-more.zip", "/lib/numpy_more.zip")]
+[os.path.exists(path) for path in ("/lib/python_stdlib_more.zip", "/lib/numpy_more.zip")]
 """
 FROM_MORE = """
 import csv, email.message, numpy.random, numpy.fft
@@ -89,7 +89,7 @@ def test_boot_needs_only_the_archives_of_its_modules(page, server_url):
     assert page.evaluate(run, NEEDS_MORE) == [False, False]
     assert "python_stdlib.zip" in fetched and not {"python_stdlib_more.zip", "numpy_more.zip"} & set(fetched)
     csv_file, name, random_file, fft0, draw = page.evaluate(run, FROM_MORE)
-    assert csv_file == "/lib/python312-more.zip/csv.pyc" and name == "EmailMessage"
+    assert csv_file == "/lib/python_stdlib_more.zip/csv.pyc" and name == "EmailMessage"
     assert random_file == "/lib/python3.12/site-packages/numpy/random/__init__.pyc"
     assert fft0 == 4.0 and draw == float(np.random.default_rng(1).random())
     assert fetched.count("python_stdlib_more.zip") == 1 and fetched.count("numpy_more.zip") == 1

@@ -100,10 +100,13 @@ def numpy_later(name: str) -> bool:
 
 def module_name(member: str) -> str | None:
     """The module a .py, .pyc or extension member is, e.g. numpy/random/__init__.pyc -> numpy.random."""
-    stem = member.removesuffix("c").removesuffix(".py") if member.endswith((".py", ".pyc")) else None
     if member.endswith(".so"):
-        stem = member.split(".", 1)[0]
-    return stem and stem.removesuffix("/__init__").replace("/", ".")
+        stem = member.split(".", 1)[0]  # numpy/random/_generator.cpython-312-wasm32-emscripten.so
+    elif member.endswith((".py", ".pyc")):
+        stem = member.rsplit(".", 1)[0]
+    else:
+        return None
+    return stem.removesuffix("/__init__").replace("/", ".")
 
 
 def split_archive(source: Path, boot: Path, later_archive: Path, later) -> list[str]:
@@ -114,10 +117,10 @@ def split_archive(source: Path, boot: Path, later_archive: Path, later) -> list[
             zipfile.ZipFile(later_archive, "w") as at_import:
         for info in archive.infolist():
             goes_later = later(info.filename)
-            if goes_later and module_name(info.filename):
+            if goes_later:
                 names.add(module_name(info.filename))
             (at_import if goes_later else at_boot).writestr(info, archive.read(info))
-    return sorted(n for n in names if all(part.isidentifier() for part in n.split(".")))
+    return sorted(n for n in names if n and all(part.isidentifier() for part in n.split(".")))
 
 
 def build_served_pyodide(originals: Path, out: Path) -> None:
